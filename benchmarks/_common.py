@@ -1,0 +1,77 @@
+"""Helpers shared by every benchmark: machine facts, timing, peak memory, JSON output.
+
+Each benchmark writes ``benchmarks/results/<name>.json`` with its figures, the machine it ran on
+and the baselines measured in the same run (ratios, not absolute seconds, are what we compare).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import resource
+import sys
+import time
+
+RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+
+
+def machine_info() -> dict:
+    import numpy as np
+
+    info = {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "numpy": np.__version__,
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    try:
+        import psutil
+
+        info["memory_gb"] = round(psutil.virtual_memory().total / 2**30, 1)
+        info["load_avg_1m"] = os.getloadavg()[0]
+    except Exception:  # pragma: no cover
+        pass
+    for mod in ("scipy", "numba", "torch", "torch_geometric", "sklearn"):
+        try:
+            info[mod] = __import__(mod).__version__
+        except Exception:  # pragma: no cover
+            pass
+    try:
+        import torch
+
+        info["cuda"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    except Exception:  # pragma: no cover
+        pass
+    return info
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far (MB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def timeit(fn, repeat: int = 3, warmup: int = 1):
+    """Run ``fn`` ``warmup`` + ``repeat`` times; return (min, median, all) seconds."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    ordered = sorted(times)
+    return ordered[0], ordered[len(ordered) // 2], times
+
+
+def write_result(name: str, figures: dict, path: str | None = None) -> str:
+    """Write ``figures`` plus machine facts to ``benchmarks/results/<name>.json``; return the path."""
+    os.makedirs(RESULTS_DIR, exist_ok=True)
+    path = path or os.path.join(RESULTS_DIR, f"{name}.json")
+    payload = {"benchmark": name, "machine": machine_info(), **figures}
+    with open(path, "w") as f:
+        json.dump(payload, f, indent=2, sort_keys=False, default=float)
+    print(f"wrote {path}")
+    return path

@@ -1,0 +1,5 @@
+import sys
+
+from graphsparse.cli import main
+
+sys.exit(main())

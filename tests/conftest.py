@@ -1,0 +1,37 @@
+"""Shared fixtures: the data folder (tests that need it skip with the reason) and --slow."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from graphsparse.graph import default_data_root
+
+
+def pytest_addoption(parser):
+    parser.addoption("--slow", action="store_true", default=False, help="also run tests marked slow")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--slow"):
+        return
+    skip = pytest.mark.skip(reason="slow test: run with --slow (as .ci/run does)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def data_root() -> str:
+    """Folder of the shared datasets; skips the test when it is absent."""
+    root = default_data_root()
+    if not os.path.isfile(os.path.join(root, "MANIFEST.md")):
+        pytest.skip(f"shared datasets not found in {root!r}: set GRAPHSPARSE_DATA to the folder "
+                    "holding MANIFEST.md")
+    return root
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(12345)
