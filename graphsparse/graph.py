@@ -208,7 +208,7 @@ class Graph:
         """Give every node a self-loop of weight ``fill_value`` (existing loops kept)."""
         weights = self.weights if self.weights is not None else np.zeros(0, np.float32)
         new_indptr, new_indices, new_weights, _ = kernels.add_self_loops(
-            self.indptr, self.indices, weights, np.float32(fill_value))
+            self.indptr, self.indices, weights, np.float32(fill_value), self.weights is not None)
         if self.weights is None and fill_value == 1.0:
             new_weights = None
         elif self.weights is None:

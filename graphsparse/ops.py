@@ -71,6 +71,12 @@ def gather_rows(table: np.ndarray, index, out: np.ndarray | None = None) -> np.n
         out = np.empty((index.shape[0], table.shape[1]), dtype=table.dtype)
     elif out.shape != (index.shape[0], table.shape[1]) or out.dtype != table.dtype:
         raise ValueError(f"out must have shape {(index.shape[0], table.shape[1])} and dtype {table.dtype}")
+    if table.dtype.kind not in "biuf" or table.dtype == np.float16:
+        # Numba has no CPU float16 (or object) arithmetic; a gather only moves bytes, so view the
+        # rows as unsigned integers of the same width.
+        width = np.dtype(f"u{table.dtype.itemsize}") if table.dtype.itemsize in (1, 2, 4, 8) else np.uint8
+        kernels.gather_rows(table.view(width), index, out.view(width))
+        return out
     return kernels.gather_rows(table, index, out)
 
 

@@ -334,15 +334,14 @@ def remove_self_loops(indptr, indices):
 
 
 @njit(cache=True, nogil=True)
-def add_self_loops(indptr, indices, weights, fill_value):
+def add_self_loops(indptr, indices, weights, fill_value, has_w):
     """Give every row a diagonal entry (rows must be sorted; existing loops are kept as is).
 
     Returns ``(indptr, indices, weights, source)`` where ``source[k]`` is the input position of
-    output entry ``k`` or ``-1`` for an inserted loop (weight ``fill_value``). ``weights`` may be
-    empty (pattern only).
+    output entry ``k`` or ``-1`` for an inserted loop (weight ``fill_value``). With ``has_w``
+    False, ``weights`` is ignored and an empty weight array is returned (pattern only).
     """
     n = indptr.shape[0] - 1
-    has_w = weights.shape[0] > 0
     missing = 0
     for i in range(n):
         found = False
