@@ -283,11 +283,16 @@ class Graph:
 
     def to_torch_csr(self):
         """torch sparse CSR tensor (float32 values)."""
+        import warnings
+
         import torch
 
-        return torch.sparse_csr_tensor(torch.from_numpy(self.indptr), torch.from_numpy(self.indices.astype(np.int64)),
-                                       torch.from_numpy(self.edge_weights().copy()),
-                                       size=(self.num_nodes, self.num_nodes))
+        with warnings.catch_warnings():  # "sparse CSR support is in beta" is not news to our users
+            warnings.simplefilter("ignore", UserWarning)
+            return torch.sparse_csr_tensor(torch.from_numpy(self.indptr),
+                                           torch.from_numpy(self.indices.astype(np.int64)),
+                                           torch.from_numpy(self.edge_weights().copy()),
+                                           size=(self.num_nodes, self.num_nodes))
 
     # ------------------------------------------------------------------ persistence
     def save(self, path) -> None:
