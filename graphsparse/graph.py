@@ -28,13 +28,17 @@ import scipy.sparse as sp
 from graphsparse import kernels
 from graphsparse._validation import as_index_array, check_finite, check_node_ids
 
-__all__ = ["Graph", "as_graph", "INT32_MAX"]
+__all__ = ["Graph", "as_graph", "index_dtype", "INT32_MAX", "default_data_root"]
 
 INT32_MAX = np.iinfo(np.int32).max
 
 
-def _index_dtype(num_nodes: int):
+def index_dtype(num_nodes: int):
+    """int32 while every node id fits, int64 beyond (the dtype of ``Graph.indices``)."""
     return np.int32 if num_nodes <= INT32_MAX else np.int64
+
+
+_index_dtype = index_dtype
 
 
 def _to_numpy(array):
@@ -407,6 +411,8 @@ def as_graph(graph, *, num_nodes: int | None = None, edge_weight=None, directed:
             if attr.dim() == 1 or (attr.dim() == 2 and attr.size(1) == 1):
                 weights = attr.view(-1)
         n = graph.num_nodes if num_nodes is None else num_nodes
+        if directed is None and isinstance(getattr(graph, "directed", None), (bool, np.bool_)):
+            directed = bool(graph.directed)  # loaders and generators set this flag
         return as_graph(graph.edge_index, num_nodes=n, edge_weight=weights, directed=directed,
                         reduce=reduce, name=f"{name}.edge_index")
 
