@@ -1,0 +1,79 @@
+"""One feature table in shared memory, mapped by every process (DDP ranks read one copy, not N).
+
+Rank 0 (or any single creator) calls :meth:`SharedTable.create`, fills the tensor, and the other
+ranks call :meth:`SharedTable.attach` after a barrier; all of them map the same pages of a file in
+``/dev/shm`` (tmpfs: memory, not disk) with ``MAP_SHARED``, so a write by one process is seen by
+all and the table costs its size once. On CUDA each rank may then pin the mapping in place
+(``FeatureTable(shared.tensor, copy=False)`` -> ``cudaHostRegister``), as DGL does for its
+shared-memory graphs.
+"""
+from __future__ import annotations
+
+import math
+import os
+
+import torch
+
+__all__ = ["SharedTable", "default_shm_dir"]
+
+
+def default_shm_dir() -> str:
+    """``/dev/shm`` when it exists (tmpfs), else the temp folder."""
+    if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
+        return "/dev/shm"
+    import tempfile
+
+    return tempfile.gettempdir()
+
+
+class SharedTable:
+    """A ``(num_rows, width)`` tensor over a shared-memory file. Use :meth:`create` / :meth:`attach`."""
+
+    def __init__(self, path: str, shape, dtype, owner: bool):
+        self.path = path
+        self.shape = tuple(int(s) for s in shape)
+        self.dtype = dtype
+        self.owner = owner
+        numel = math.prod(self.shape)
+        flat = torch.from_file(path, shared=True, size=numel, dtype=dtype)
+        self.tensor = flat.view(self.shape)
+
+    @staticmethod
+    def _path(name: str) -> str:
+        if not name or os.sep in name:
+            raise ValueError(f"name must be a plain file name (no '{os.sep}'), got {name!r}")
+        return os.path.join(default_shm_dir(), name)
+
+    @classmethod
+    def create(cls, name: str, shape, dtype=torch.float32) -> "SharedTable":
+        """Create (or truncate) the shared file ``/dev/shm/<name>`` sized for ``shape`` (zero-filled)."""
+        path = cls._path(name)
+        numel = math.prod(int(s) for s in shape)
+        itemsize = torch.empty(0, dtype=dtype).element_size()
+        with open(path, "wb") as handle:
+            handle.truncate(numel * itemsize)
+        return cls(path, shape, dtype, owner=True)
+
+    @classmethod
+    def attach(cls, name: str, shape, dtype=torch.float32) -> "SharedTable":
+        """Map an existing shared file created by :meth:`create` (same shape and dtype)."""
+        path = cls._path(name)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"no shared table {path!r}: create it first (rank 0), then barrier")
+        numel = math.prod(int(s) for s in shape)
+        itemsize = torch.empty(0, dtype=dtype).element_size()
+        size = os.path.getsize(path)
+        if size != numel * itemsize:
+            raise ValueError(f"shared table {path!r} holds {size} bytes, expected {numel * itemsize} "
+                             f"for shape {tuple(shape)} and dtype {dtype}")
+        return cls(path, shape, dtype, owner=False)
+
+    def unlink(self) -> None:
+        """Remove the shared file (mappings stay valid until every process drops them)."""
+        try:
+            os.remove(self.path)
+        except FileNotFoundError:
+            pass
+
+    def __repr__(self) -> str:
+        return f"SharedTable(path={self.path!r}, shape={self.shape}, dtype={self.dtype}, owner={self.owner})"
