@@ -49,7 +49,18 @@ def machine_info() -> dict:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far (MB)."""
+    """Peak resident set size of this process so far (MB).
+
+    Reads ``VmHWM`` from ``/proc/self/status`` (Linux): ``ru_maxrss`` can carry a parent's peak
+    into a freshly started child process. Falls back to ``ru_maxrss`` elsewhere.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:  # pragma: no cover
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 

@@ -181,8 +181,8 @@ class Graph:
         rows = np.concatenate([self.sources(), t.sources()])
         cols = np.concatenate([self.indices, t.indices])
         weights = None
-        if self.weights is not None:
-            weights = np.concatenate([self.weights, t.weights])
+        if self.weights is not None or reduce == "sum":  # unweighted 'sum': reciprocal pairs weigh 2
+            weights = np.concatenate([self.edge_weights(), t.edge_weights()])
         g = _from_coo(rows, cols, weights, self.num_nodes, directed=False,
                       reduce="sum" if reduce == "mean" else reduce)
         if reduce == "mean" and weights is not None:

@@ -229,3 +229,10 @@ def test_large_indptr_values_are_int64():
     rows = kernels.expand_rows(np.array([0, 0, 3], dtype=np.int64))
     np.testing.assert_array_equal(rows, [1, 1, 1])
     assert kernels.out_degree(big)[0] == 2**31 + 5
+
+
+def test_symmetrize_sum_unweighted_counts_reciprocal_pairs():
+    g = as_graph(np.array([[0, 1, 1], [1, 0, 2]]), num_nodes=3)
+    s = g.symmetrize("sum")
+    np.testing.assert_array_equal(s.to_scipy().toarray(), [[0, 2, 0], [2, 0, 1], [0, 1, 0]])
+    assert g.symmetrize("max").weights is None

@@ -1,0 +1,11 @@
+"""FastRP node embeddings (Chen et al., CIKM 2019; Neo4j GDS variant) on the graphsparse backend.
+
+* :class:`FastRP` -- scikit-learn estimator (``fit(graph)``, ``embedding_``, ``transform(nodes)``,
+  ``embed_new_nodes``); ``FastRP.paper()`` / ``FastRP.gds()`` give the two published configurations.
+* :class:`FastRPTuner` -- seeded, time-bounded search of ``beta`` and the last iteration weight.
+* :class:`~graphsparse.embed.transforms.FastRPEmbedding` -- PyG transform (imported lazily: torch).
+"""
+from graphsparse.embed.fastrp import GDS_DEFAULTS, PAPER_DEFAULTS, FastRP
+from graphsparse.embed.tuning import FastRPTuner, default_scorer
+
+__all__ = ["FastRP", "FastRPTuner", "default_scorer", "PAPER_DEFAULTS", "GDS_DEFAULTS"]

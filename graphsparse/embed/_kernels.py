@@ -1,0 +1,196 @@
+"""Numba kernels of FastRP (plain NumPy arrays in and out; no SciPy, torch or graphsparse objects).
+
+1. ``hash_uniform(seed, key, col, stream)`` -- a counter-based random number in ``[0, 1)``
+   (SplitMix64 finaliser of ``seed``, ``key``, ``col``, ``stream``). Entry ``(v, c)`` of the random
+   matrix depends only on ``(seed, node id v, column c)``, so it is the same whatever the node order,
+   the number of threads or the column block it is generated in (relabel-stable, as GDS's per-node
+   reseeding ``seed ^ nodeId``).
+2. ``fill_random_projection``: rows of the very sparse random matrix of Achlioptas / Li et al.
+   (``+-value`` with probability ``density / 2`` each, else 0) or a Gaussian ``N(0, value^2)``
+   (Box-Muller), times a per-row factor (``deg^beta``).
+3. ``propagate_rows``: one fused FastRP step for every row ``i``
+   ``h_i = row_scale_i * sum_{e in row i} w_e * src[indices_e]`` then, in the same pass,
+   ``||h_i||`` (or a known full-row norm when computing in column blocks), ``dst_i = h_i`` or
+   ``h_i / ||h_i||`` and ``acc_i += alpha * (h_i / ||h_i|| or h_i)``; the squared norm can be
+   accumulated for a norm pass. One read of the neighbours' rows and one write of ``dst`` and ``acc``
+   per step instead of the 4-5 passes of spmm + normalise + axpy.
+4. ``accumulate_rows``: the same epilogue for the hop-0 term (self influence).
+5. ``column_moments`` / ``standardize_columns``: the column z-score of ``sklearn.preprocessing.scale``.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+__all__ = ["hash_uniform", "fill_random_projection", "propagate_rows", "accumulate_rows",
+           "row_sqnorms", "column_moments", "standardize_columns", "ROW_CHUNK"]
+
+ROW_CHUNK = 128  # rows per parallel task (amortises the per-task row buffer)
+
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_KEY_MUL = np.uint64(0xD6E8FEB86659FD93)
+_STREAM_MUL = np.uint64(0xA0761D6478BD642F)
+
+
+@njit(cache=True, inline="always")
+def _mix64(z):
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True)
+def hash_uniform(seed, key, col, stream):
+    """Uniform ``[0, 1)`` float64 that depends only on ``(seed, key, col, stream)`` (53-bit)."""
+    z = _mix64(np.uint64(seed) + _GOLDEN)
+    z = _mix64(z ^ (np.uint64(key) * _KEY_MUL))
+    z = _mix64(z ^ (np.uint64(col) + np.uint64(stream) * _STREAM_MUL))
+    return (z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def fill_random_projection(keys, seed, stream, col_start, density, value, gaussian, row_factor, out):
+    """``out[i, c] = row_factor[i] * R[keys[i], col_start + c]`` (``row_factor`` may be empty = 1).
+
+    Sparse law (``gaussian=False``): ``+value`` w.p. ``density/2``, ``-value`` w.p. ``density/2``,
+    else 0. Gaussian law: ``value * N(0, 1)`` (Box-Muller on two hashed uniforms).
+    """
+    n_rows, n_cols = out.shape
+    half = 0.5 * density
+    has_factor = row_factor.shape[0] > 0
+    for i in prange(n_rows):
+        key = keys[i]
+        factor = row_factor[i] if has_factor else 1.0
+        for c in range(n_cols):
+            col = col_start + c
+            if gaussian:
+                u1 = hash_uniform(seed, key, 2 * col, stream)
+                u2 = hash_uniform(seed, key, 2 * col + 1, stream)
+                radius = np.sqrt(-2.0 * np.log(1.0 - u1))
+                out[i, c] = factor * value * radius * np.cos(2.0 * np.pi * u2)
+            else:
+                u = hash_uniform(seed, key, col, stream)
+                if u < half:
+                    out[i, c] = factor * value
+                elif u < density:
+                    out[i, c] = -factor * value
+                else:
+                    out[i, c] = 0.0
+    return out
+
+
+@njit(parallel=True, cache=True, nogil=True, fastmath=True)
+def propagate_rows(indptr, indices, weights, row_scale, src, dst, acc, alpha, inv_norm_known,
+                   sqnorm_out, normalize_acc, store_normalized):
+    """One fused FastRP step (see module doc, item 3). Empty ``weights``/``row_scale``/``acc``/
+    ``inv_norm_known``/``sqnorm_out`` mean: unweighted / no scaling / no accumulation / compute the
+    norm from the row itself / do not record squared norms."""
+    n_rows = indptr.shape[0] - 1
+    width = src.shape[1]
+    has_weights = weights.shape[0] > 0
+    has_scale = row_scale.shape[0] > 0
+    has_acc = acc.shape[0] > 0 and alpha != 0.0
+    known = inv_norm_known.shape[0] > 0
+    record = sqnorm_out.shape[0] > 0
+    n_chunks = (n_rows + ROW_CHUNK - 1) // ROW_CHUNK
+    for chunk in prange(n_chunks):
+        buf = np.empty(width, dtype=src.dtype)
+        stop = min(n_rows, (chunk + 1) * ROW_CHUNK)
+        for i in range(chunk * ROW_CHUNK, stop):
+            for c in range(width):
+                buf[c] = 0.0
+            for e in range(indptr[i], indptr[i + 1]):
+                j = indices[e]
+                if has_weights:
+                    w = weights[e]
+                    for c in range(width):
+                        buf[c] += w * src[j, c]
+                else:
+                    for c in range(width):
+                        buf[c] += src[j, c]
+            if has_scale:
+                s = row_scale[i]
+                for c in range(width):
+                    buf[c] *= s
+            sq = 0.0
+            if record or not known:
+                for c in range(width):
+                    sq += np.float64(buf[c]) * np.float64(buf[c])
+            if record:
+                sqnorm_out[i] += sq
+            if known:
+                inv = inv_norm_known[i]
+            else:
+                inv = 1.0 / np.sqrt(sq) if sq > 0.0 else 0.0
+            if store_normalized:
+                for c in range(width):
+                    dst[i, c] = buf[c] * inv
+            else:
+                for c in range(width):
+                    dst[i, c] = buf[c]
+            if has_acc:
+                coef = alpha * inv if normalize_acc else alpha
+                for c in range(width):
+                    acc[i, c] += coef * buf[c]
+    return dst
+
+
+@njit(parallel=True, cache=True, nogil=True, fastmath=True)
+def accumulate_rows(src, acc, alpha, inv_norm_known, normalize_acc):
+    """``acc_i += alpha * src_i / ||src_i||`` (or ``alpha * src_i``); hop-0 / self-influence term."""
+    n_rows, width = src.shape
+    known = inv_norm_known.shape[0] > 0
+    for i in prange(n_rows):
+        coef = alpha
+        if normalize_acc:
+            if known:
+                inv = inv_norm_known[i]
+            else:
+                sq = 0.0
+                for c in range(width):
+                    sq += np.float64(src[i, c]) * np.float64(src[i, c])
+                inv = 1.0 / np.sqrt(sq) if sq > 0.0 else 0.0
+            coef = alpha * inv
+        for c in range(width):
+            acc[i, c] += coef * src[i, c]
+    return acc
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def row_sqnorms(src, sqnorm_out):
+    """``sqnorm_out_i += ||src_i||^2`` (float64)."""
+    n_rows, width = src.shape
+    for i in prange(n_rows):
+        sq = 0.0
+        for c in range(width):
+            sq += np.float64(src[i, c]) * np.float64(src[i, c])
+        sqnorm_out[i] += sq
+    return sqnorm_out
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def column_moments(values, n_chunks):
+    """Column sums and sums of squares (float64), reduced over ``n_chunks`` row chunks."""
+    n_rows, width = values.shape
+    sums = np.zeros((n_chunks, width))
+    squares = np.zeros((n_chunks, width))
+    step = (n_rows + n_chunks - 1) // n_chunks
+    for chunk in prange(n_chunks):
+        for i in range(chunk * step, min(n_rows, (chunk + 1) * step)):
+            for c in range(width):
+                v = np.float64(values[i, c])
+                sums[chunk, c] += v
+                squares[chunk, c] += v * v
+    return sums.sum(axis=0), squares.sum(axis=0)
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def standardize_columns(values, mean, inv_std):
+    """``values[:, c] = (values[:, c] - mean[c]) * inv_std[c]`` in place."""
+    n_rows, width = values.shape
+    for i in prange(n_rows):
+        for c in range(width):
+            values[i, c] = (values[i, c] - mean[c]) * inv_std[c]
+    return values
