@@ -13,26 +13,7 @@ import numpy as np
 
 __all__ = ["splitmix64", "uniform_from_counter", "rmat_keys", "block_pair_edges", "temporal_events"]
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-_INV_2_53 = 1.0 / 9007199254740992.0  # 2**-53
-
-
-@numba.njit(cache=True, inline="always")
-def splitmix64(state):
-    """SplitMix64 finaliser (Steele, Lea & Flood, OOPSLA 2014): a 64-bit bijective hash."""
-    z = state + _GOLDEN
-    z = (z ^ (z >> np.uint64(30))) * _MIX1
-    z = (z ^ (z >> np.uint64(27))) * _MIX2
-    return z ^ (z >> np.uint64(31))
-
-
-@numba.njit(cache=True, inline="always")
-def uniform_from_counter(key, counter):
-    """Uniform double in [0, 1) from (key, counter): ``hash(key ^ hash(counter)) >> 11 * 2**-53``."""
-    bits = splitmix64(key ^ splitmix64(counter))
-    return np.float64(bits >> np.uint64(11)) * _INV_2_53
+from graphsparse.kernels.random import splitmix64, uniform_from_counter  # noqa: E402,F401
 
 
 @numba.njit(cache=True, parallel=True)

@@ -27,18 +27,11 @@ __all__ = ["hash_uniform", "fill_random_projection", "propagate_rows", "accumula
 
 ROW_CHUNK = 128  # rows per parallel task (amortises the per-task row buffer)
 
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+from graphsparse.kernels.random import GOLDEN_GAMMA as _GOLDEN  # noqa: E402
+from graphsparse.kernels.random import mix64 as _mix64  # noqa: E402
+
 _KEY_MUL = np.uint64(0xD6E8FEB86659FD93)
 _STREAM_MUL = np.uint64(0xA0761D6478BD642F)
-
-
-@njit(cache=True, inline="always")
-def _mix64(z):
-    z = (z ^ (z >> np.uint64(30))) * _M1
-    z = (z ^ (z >> np.uint64(27))) * _M2
-    return z ^ (z >> np.uint64(31))
 
 
 @njit(cache=True)
