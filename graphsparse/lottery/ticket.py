@@ -1,0 +1,162 @@
+"""The graph lottery ticket: a sparse graph plus sparse GNN weights, saved and loaded exactly."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+__all__ = ["GraphLotteryTicket"]
+
+_FORMAT_VERSION = 1
+
+
+@dataclass(eq=False)
+class GraphLotteryTicket:
+    """Result of :func:`graphsparse.lottery.find_ticket`.
+
+    Attributes
+    ----------
+    method : ``"teddy"``, ``"ugs"``, ``"random"`` or ``"dense"``.
+    edge_mask : bool array, one entry per column of the ``edge_index`` the ticket was found on
+        (True = edge kept).
+    weight_masks : ``{parameter name: bool array}`` -- the support of the sparse weights.
+    state_dict : ``{parameter name: float32 array}`` -- the trained (masked) weights at the
+        best validation epoch, or ``None``.
+    edge_sparsity, weight_sparsity : achieved fractions of removed undirected edges (over
+        the non-loop pairs) and of zero entries over the masked parameters.
+    target_edge_sparsity, target_weight_sparsity : what was asked.
+    test_score, val_score, best_epoch, metric : score on the test split at the best validation
+        epoch (ties -> later epoch), e.g. ``metric="accuracy"``.
+    seed, timings (seconds per phase), config (hyper-parameters) and num_nodes.
+    """
+
+    method: str
+    edge_mask: np.ndarray
+    weight_masks: dict
+    state_dict: dict | None
+    edge_sparsity: float
+    weight_sparsity: float
+    target_edge_sparsity: float
+    target_weight_sparsity: float
+    test_score: float
+    val_score: float
+    best_epoch: int
+    metric: str = "accuracy"
+    seed: int = 0
+    num_nodes: int = 0
+    timings: dict = field(default_factory=dict)
+    config: dict = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ use
+    def shape_signature(self) -> dict:
+        return {name: tuple(mask.shape) for name, mask in self.weight_masks.items()}
+
+    def _check_model(self, model: torch.nn.Module) -> dict:
+        params = dict(model.named_parameters())
+        for name, mask in self.weight_masks.items():
+            if name not in params:
+                raise ValueError(f"the ticket has a mask for parameter {name!r} which the model does not have "
+                                 f"(ticket parameters: {sorted(self.weight_masks)})")
+            if tuple(params[name].shape) != tuple(mask.shape):
+                raise ValueError(f"parameter {name!r} has shape {tuple(params[name].shape)} in the model but "
+                                 f"{tuple(mask.shape)} in the ticket: the ticket was found for another architecture")
+        return params
+
+    @torch.no_grad()
+    def apply(self, model: torch.nn.Module, load_weights: bool = True) -> torch.nn.Module:
+        """Impose the ticket on ``model`` (in place) and return it.
+
+        ``load_weights=True`` copies the ticket's trained weights (when stored); the weight
+        masks are applied in either case. ``ValueError`` when the model's parameter names or
+        shapes differ from the ticket's.
+        """
+        params = self._check_model(model)
+        if load_weights and self.state_dict is not None:
+            for name, value in self.state_dict.items():
+                if name not in params or tuple(params[name].shape) != tuple(value.shape):
+                    raise ValueError(f"the ticket's weight {name!r} {tuple(value.shape)} does not fit the model")
+                params[name].copy_(torch.from_numpy(np.asarray(value)))
+        for name, mask in self.weight_masks.items():
+            params[name].mul_(torch.from_numpy(np.asarray(mask)).to(params[name].device))
+        return model
+
+    def torch_masks(self) -> dict:
+        """Weight masks as float tensors (to multiply gradients or weights during retraining)."""
+        return {name: torch.from_numpy(np.asarray(mask, dtype=np.float32)) for name, mask in self.weight_masks.items()}
+
+    def prune_graph(self, data):
+        """Copy of a PyG ``Data`` with the ticket's edges kept (edge attributes stay aligned)."""
+        edge_index = data.edge_index
+        if edge_index.size(1) != self.edge_mask.shape[0]:
+            raise ValueError(f"data has {edge_index.size(1)} edges but the ticket's edge_mask has "
+                             f"{self.edge_mask.shape[0]}: it was found on another graph")
+        keep = torch.from_numpy(self.edge_mask).nonzero().view(-1)
+        out = data.clone()
+        for key, value in data.items():
+            if torch.is_tensor(value) and data.is_edge_attr(key) and value.size(data.__cat_dim__(key, value)) == edge_index.size(1):
+                out[key] = value.index_select(data.__cat_dim__(key, value), keep)
+        return out
+
+    def summary(self) -> dict:
+        """JSON-able figures (no arrays)."""
+        return {"method": self.method, "edge_sparsity": self.edge_sparsity, "weight_sparsity": self.weight_sparsity,
+                "target_edge_sparsity": self.target_edge_sparsity,
+                "target_weight_sparsity": self.target_weight_sparsity, "test_score": self.test_score,
+                "val_score": self.val_score, "best_epoch": self.best_epoch, "metric": self.metric, "seed": self.seed,
+                "timings": dict(self.timings)}
+
+    def __repr__(self) -> str:
+        return (f"GraphLotteryTicket(method={self.method!r}, edge_sparsity={self.edge_sparsity:.4f}, "
+                f"weight_sparsity={self.weight_sparsity:.4f}, {self.metric}={self.test_score:.4f}, seed={self.seed})")
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path) -> None:
+        """Save to a ``.npz`` (arrays stored as is, metadata as JSON): ``load`` returns an equal ticket."""
+        meta = {key: getattr(self, key) for key in
+                ("method", "edge_sparsity", "weight_sparsity", "target_edge_sparsity", "target_weight_sparsity",
+                 "test_score", "val_score", "best_epoch", "metric", "seed", "num_nodes", "timings", "config")}
+        meta["format_version"] = _FORMAT_VERSION
+        meta["weight_names"] = list(self.weight_masks)
+        meta["state_names"] = None if self.state_dict is None else list(self.state_dict)
+        arrays = {"meta": np.array(json.dumps(meta)), "edge_mask": np.asarray(self.edge_mask, dtype=bool)}
+        for index, name in enumerate(self.weight_masks):
+            arrays[f"mask_{index}"] = np.asarray(self.weight_masks[name], dtype=bool)
+        if self.state_dict is not None:
+            for index, name in enumerate(self.state_dict):
+                arrays[f"state_{index}"] = np.asarray(self.state_dict[name])
+        np.savez_compressed(path, **arrays)
+
+    @classmethod
+    def load(cls, path) -> "GraphLotteryTicket":
+        with np.load(path, allow_pickle=False) as f:
+            meta = json.loads(str(f["meta"]))
+            if meta.pop("format_version", None) != _FORMAT_VERSION:
+                raise ValueError(f"{path} is not a graphsparse ticket of format version {_FORMAT_VERSION}")
+            weight_names = meta.pop("weight_names")
+            state_names = meta.pop("state_names")
+            weight_masks = {name: f[f"mask_{i}"] for i, name in enumerate(weight_names)}
+            state = None if state_names is None else {name: f[f"state_{i}"] for i, name in enumerate(state_names)}
+            return cls(edge_mask=f["edge_mask"], weight_masks=weight_masks, state_dict=state, **meta)
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, GraphLotteryTicket):
+            return NotImplemented
+        if self.summary() != other.summary() or self.config != other.config or self.num_nodes != other.num_nodes:
+            return False
+        if not np.array_equal(self.edge_mask, other.edge_mask) or list(self.weight_masks) != list(other.weight_masks):
+            return False
+        if any(not np.array_equal(self.weight_masks[k], other.weight_masks[k]) for k in self.weight_masks):
+            return False
+        if (self.state_dict is None) != (other.state_dict is None):
+            return False
+        if self.state_dict is not None:
+            if list(self.state_dict) != list(other.state_dict):
+                return False
+            return all(np.asarray(self.state_dict[k]).tobytes() == np.asarray(other.state_dict[k]).tobytes()
+                       and np.asarray(self.state_dict[k]).dtype == np.asarray(other.state_dict[k]).dtype
+                       for k in self.state_dict)
+        return True
+
+    __hash__ = None

@@ -1,0 +1,261 @@
+"""Full-batch training loops for ticket finding (node classification, transductive).
+
+* :func:`prepare_data` -- features/labels/split indices from a PyG ``Data``;
+* :func:`train_fixed` -- train a model on a fixed (pruned) graph for ``epochs`` steps of Adam,
+  optionally (a) projecting onto the l0 ball after every step (TEDDY), (b) enforcing fixed
+  weight masks (UGS retraining, random baseline), (c) distilling the dense teacher's logits::
+
+      L = CE(Z[train], y[train]) + lamb * KL(softmax(Z_teacher) || softmax(Z)) / N
+
+  and report the test score at the best validation epoch (ties -> the later epoch);
+* :func:`ugs_mask_search` -- one UGS round (Chen et al., ICML 2021, Alg. 1): train weights,
+  an edge-list graph mask and weight masks jointly with an l1 sub-gradient, then prune the
+  lowest-magnitude alive mask entries to the next level.
+"""
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.func import functional_call
+
+from graphsparse.lottery.projection import l0_project_
+
+__all__ = ["TrainingData", "prepare_data", "train_fixed", "ugs_mask_search", "score"]
+
+
+@dataclass
+class TrainingData:
+    x: torch.Tensor            # dense float32 features
+    x_sparse: torch.Tensor | None  # CSR copy when the features are sparse enough
+    y: torch.Tensor
+    train_index: torch.Tensor
+    val_index: torch.Tensor
+    test_index: torch.Tensor
+    edge_index: torch.Tensor
+    num_nodes: int
+    num_classes: int
+    metric: str
+
+    def features_for(self, model) -> torch.Tensor:
+        if self.x_sparse is not None and getattr(model, "sparse_features", False):
+            return self.x_sparse
+        return self.x
+
+
+def _split_index(mask, split: int, name: str) -> torch.Tensor:
+    if mask is None:
+        raise ValueError(f"data has no {name}; ticket finding needs train/val/test masks")
+    mask = torch.as_tensor(mask)
+    if mask.dim() == 2:
+        if not 0 <= split < mask.size(1):
+            raise ValueError(f"split must be in [0, {mask.size(1)}) for {name} of shape {tuple(mask.shape)}, got {split}")
+        mask = mask[:, split]
+    return mask.bool().nonzero().view(-1)
+
+
+def prepare_data(data, split: int = 0, metric: str = "auto", sparse_features: bool | str = "auto") -> TrainingData:
+    """Collect what training needs from a PyG ``Data`` with ``x``, ``y``, ``edge_index`` and
+    ``train_mask``/``val_mask``/``test_mask`` (2-D masks: column ``split``).
+
+    ``metric="auto"``: ROC-AUC for two classes, accuracy otherwise.
+    """
+    for key in ("x", "y", "edge_index"):
+        if getattr(data, key, None) is None:
+            raise ValueError(f"data.{key} is required")
+    x = data.x.float()
+    if x.dim() != 2:
+        raise ValueError(f"data.x must be 2-D (num_nodes, num_features), got shape {tuple(x.shape)}")
+    if not torch.isfinite(x).all():
+        raise ValueError("data.x must be finite")
+    y = data.y.view(-1).long()
+    num_nodes = x.size(0)
+    if y.size(0) != num_nodes:
+        raise ValueError(f"data.y has {y.size(0)} entries but data.x has {num_nodes} rows")
+    num_classes = int(y.max()) + 1
+    if metric == "auto":
+        metric = "roc_auc" if num_classes == 2 else "accuracy"
+    if metric not in ("accuracy", "roc_auc"):
+        raise ValueError(f"metric must be 'auto', 'accuracy' or 'roc_auc', got {metric!r}")
+    x_sparse = None
+    density = float((x != 0).float().mean())
+    if sparse_features is True or (sparse_features == "auto" and density < 0.1):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+            x_sparse = x.to_sparse_csr()
+    return TrainingData(x=x, x_sparse=x_sparse, y=y,
+                        train_index=_split_index(getattr(data, "train_mask", None), split, "train_mask"),
+                        val_index=_split_index(getattr(data, "val_mask", None), split, "val_mask"),
+                        test_index=_split_index(getattr(data, "test_mask", None), split, "test_mask"),
+                        edge_index=data.edge_index.long(), num_nodes=num_nodes, num_classes=num_classes,
+                        metric=metric)
+
+
+def score(logits: torch.Tensor, y: torch.Tensor, index: torch.Tensor, metric: str) -> float:
+    """Accuracy, or ROC-AUC of class 1 (binary tasks), of ``logits[index]``."""
+    if metric == "accuracy":
+        return float((logits[index].argmax(1) == y[index]).float().mean())
+    from sklearn.metrics import roc_auc_score
+
+    probability = torch.softmax(logits[index], 1)[:, 1].numpy()
+    return float(roc_auc_score(y[index].numpy(), probability))
+
+
+def _graph_args(model, edge_index, num_nodes):
+    prepare = getattr(model, "prepare_graph", None)
+    if prepare is not None:
+        return prepare(edge_index, None, num_nodes)
+    return edge_index, None
+
+
+def train_fixed(model, td: TrainingData, edge_index, *, epochs: int = 200, lr: float = 0.01,
+                weight_decay: float = 5e-4, weight_sparsity: float = 0.0, projection: str = "all",
+                fixed_masks: dict | None = None, teacher_logits: torch.Tensor | None = None, lamb: float = 0.0,
+                seed: int = 0, progress=None) -> dict:
+    """Train ``model`` on the graph ``edge_index``; return the record of the best validation epoch.
+
+    ``weight_sparsity > 0`` projects every step onto the l0 ball over ``projection``
+    (``"all"`` parameters or ``"weights"``); ``fixed_masks`` ({name: bool tensor}) zero fixed
+    entries after every step instead. The record holds ``val``, ``test``, ``epoch``,
+    ``logits`` (eval-mode, at the best epoch), ``state`` (a copy of the weights) and ``seconds``.
+    """
+    torch.manual_seed(seed)
+    start, cpu_start = time.perf_counter(), time.process_time()
+    x = td.features_for(model)
+    graph_args = _graph_args(model, edge_index, td.num_nodes)
+    params = dict(model.named_parameters())
+    masks = None
+    if fixed_masks is not None:
+        masks = {name: torch.as_tensor(mask).to(torch.bool) for name, mask in fixed_masks.items()}
+        with torch.no_grad():
+            for name, mask in masks.items():
+                params[name].mul_(mask)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    if teacher_logits is not None and lamb > 0:
+        teacher_probability = torch.softmax(teacher_logits, 1)
+    else:
+        teacher_probability = None
+    train_y = td.y[td.train_index]
+    best = {"val": -np.inf, "test": float("nan"), "epoch": -1, "logits": None, "state": None}
+    for epoch in range(epochs):
+        model.train()
+        optimizer.zero_grad()
+        logits = model(x, *graph_args)
+        loss = F.cross_entropy(logits[td.train_index], train_y)
+        if teacher_probability is not None:
+            loss = loss + lamb * F.kl_div(F.log_softmax(logits, 1), teacher_probability, reduction="sum") / logits.size(0)
+        loss.backward()
+        optimizer.step()
+        if weight_sparsity > 0:
+            l0_project_(model, weight_sparsity, projection)
+        if masks is not None:
+            with torch.no_grad():
+                for name, mask in masks.items():
+                    params[name].mul_(mask)
+        model.eval()
+        with torch.no_grad():
+            logits = model(x, *graph_args)
+        val = score(logits, td.y, td.val_index, td.metric)
+        if val >= best["val"]:
+            best.update(val=val, test=score(logits, td.y, td.test_index, td.metric), epoch=epoch, logits=logits,
+                        state={k: v.detach().clone() for k, v in model.state_dict().items()})
+        if progress is not None:
+            progress.update(1)
+    best["seconds"] = time.perf_counter() - start
+    best["cpu_seconds"] = time.process_time() - cpu_start
+    return best
+
+
+def ugs_mask_search(model, td: TrainingData, pair_of_column: torch.Tensor, edge_alive: torch.Tensor,
+                    weight_alive: dict, *, edge_target_alive: int, protected: torch.Tensor | None = None, weight_target_zeros: int, epochs: int = 200,
+                    lr: float = 0.01, weight_decay: float = 5e-4, s1: float = 1e-2, s2: float = 1e-2, seed: int = 0,
+                    progress=None):
+    """One UGS round from the rewound weights in ``model``; returns the new binary masks.
+
+    ``pair_of_column`` maps each edge-index column to its undirected pair (the edge-list mask
+    has one trainable entry per pair, shared by both directions: masks stay symmetric);
+    ``edge_alive`` (bool, per pair) and ``weight_alive`` ({name: bool}) are the current masks;
+    ``protected`` pairs (self-loops) are never pruned and ``edge_target_alive`` counts the others.
+    Trainable masks start at ``alive * (1 + U(-1e-5, 1e-5))``; Adam (weight decay on masks too)
+    with the sub-gradient ``s1 sign(m_g)``, ``s2 sign(m_theta)`` added. At the best validation
+    epoch the lowest ``|m|`` alive entries are pruned so that ``edge_target_alive`` pairs and
+    ``weight_target_zeros`` zero weights (one global threshold over all masked matrices) remain.
+
+    Deviation: UGS prunes ``int(n * p)`` alive entries per round from a threshold; here the
+    count is set so the round lands exactly on the schedule ``s = 1 - (1 - p)^r`` (the same
+    levels as TEDDY and random, which makes the comparison exact).
+    """
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    x = td.features_for(model)
+    edge_fixed = edge_alive.float()
+    edge_train = torch.nn.Parameter(edge_fixed * (1 + (2 * torch.rand(edge_fixed.shape, generator=generator) - 1) * 1e-5))
+    params = dict(model.named_parameters())
+    weight_fixed = {name: mask.float() for name, mask in weight_alive.items()}
+    weight_train = {}
+    for name, mask in weight_fixed.items():
+        noise = (2 * torch.rand(mask.shape, generator=generator) - 1) * 1e-5
+        weight_train[name] = torch.nn.Parameter(mask * (1 + noise))
+    optimizer = torch.optim.Adam(list(model.parameters()) + [edge_train] + list(weight_train.values()),
+                                 lr=lr, weight_decay=weight_decay)
+    train_y = td.y[td.train_index]
+    best_val, best_edge, best_weight = -np.inf, None, None
+    for epoch in range(epochs):
+        model.train()
+        optimizer.zero_grad()
+        effective = {name: params[name] * weight_train[name] * weight_fixed[name] for name in weight_train}
+        edge_weight = (edge_train * edge_fixed)[pair_of_column]
+        logits = functional_call(model, effective, (x, td.edge_index, edge_weight))
+        loss = F.cross_entropy(logits[td.train_index], train_y)
+        loss.backward()
+        with torch.no_grad():
+            edge_train.grad.add_(s1 * torch.sign(edge_train))
+            for mask in weight_train.values():
+                mask.grad.add_(s2 * torch.sign(mask))
+        optimizer.step()
+        model.eval()
+        with torch.no_grad():
+            effective = {name: params[name] * weight_train[name] * weight_fixed[name] for name in weight_train}
+            edge_weight = (edge_train * edge_fixed)[pair_of_column]
+            logits = functional_call(model, effective, (x, td.edge_index, edge_weight))
+        val = score(logits, td.y, td.val_index, td.metric)
+        if val >= best_val:
+            best_val = val
+            best_edge = (edge_train * edge_fixed).detach().abs().clone()
+            best_weight = {name: (weight_train[name] * weight_fixed[name]).detach().abs().clone()
+                           for name in weight_train}
+        if progress is not None:
+            progress.update(1)
+    # prune the lowest alive entries to the targets
+    new_edge = edge_alive.clone()
+    candidates = edge_alive if protected is None else edge_alive & ~protected
+    alive_pairs = candidates.nonzero().view(-1)
+    num_prune = max(0, alive_pairs.numel() - edge_target_alive)
+    if num_prune:
+        order = torch.argsort(best_edge[alive_pairs], stable=True)
+        new_edge[alive_pairs[order[:num_prune]]] = False
+    names = list(weight_alive)
+    flat_alive = torch.cat([weight_alive[n].reshape(-1) for n in names])
+    flat_magnitude = torch.cat([best_weight[n].reshape(-1) for n in names])
+    num_prune = max(0, weight_target_zeros - int((~flat_alive).sum()))
+    new_flat = flat_alive.clone()
+    if num_prune:
+        alive_index = flat_alive.nonzero().view(-1)
+        order = torch.argsort(flat_magnitude[alive_index], stable=True)
+        new_flat[alive_index[order[:num_prune]]] = False
+    new_weight, offset = {}, 0
+    for n in names:
+        size = weight_alive[n].numel()
+        new_weight[n] = new_flat[offset:offset + size].view(weight_alive[n].shape)
+        offset += size
+    return new_edge, new_weight
+
+
+def copy_state(model) -> dict:
+    return copy.deepcopy(model.state_dict())
