@@ -1,0 +1,19 @@
+"""Directed-graph learning: sparse direction-aware operators, transforms, models, tasks.
+
+After "Towards Data-centric Machine Learning on Directed Graphs: a Survey" (arXiv 2412.01849).
+
+* :mod:`graphsparse.directed.operators` -- normalisations, symmetrisations, DGCN / DiGCN
+  proximities, PageRank family (Perron vector, DiGCN approximate-PPR adjacency, push PPR),
+  magnetic Laplacian, homophily / reciprocity diagnostics, SCC / DAG helpers (NumPy/SciPy/Numba;
+  importing this package does not import torch). Re-exported here.
+* :mod:`graphsparse.directed.tasks` -- :func:`link_split` (existence / direction / three-class).
+* :mod:`graphsparse.directed.models` -- Dir-GCN, Dir-SAGE, MagNet, DiGCN (torch CSR SpMM).
+* :mod:`graphsparse.directed.transforms` -- PyG transforms (``ToDirGCNAdj``, ``MagneticLaplacian``,
+  ``DiGCNAdj``, ``AddReverseEdgeType``, ``DirectionalHomophily``).
+* Generator: :func:`graphsparse.datasets.dsbm.directed_sbm`.
+"""
+from graphsparse.directed.operators import *  # noqa: F401,F403
+from graphsparse.directed.operators import __all__ as _operators_all
+from graphsparse.directed.tasks import link_split
+
+__all__ = list(_operators_all) + ["link_split"]

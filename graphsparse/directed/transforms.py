@@ -1,0 +1,185 @@
+"""PyG transforms for directed graphs (each keeps ``edge_index`` and any edge attributes aligned).
+
+1. :class:`ToDirGCNAdj` -- adds ``adj_dir`` / ``adj_dir_t`` (torch CSR ``D_out^-1/2 A D_in^-1/2`` and
+   its transpose) and ``edge_weight_dir`` (the normalised weight of every edge, in ``edge_index``
+   order).
+2. :class:`MagneticLaplacian` -- adds ``mag_real`` / ``mag_imag`` (torch CSR, scaled or not).
+3. :class:`DiGCNAdj` -- adds ``digcn_edge_index`` / ``digcn_edge_weight`` (approximate-PPR
+   adjacency, undirected, both directions stored).
+4. :class:`AddReverseEdgeType` -- appends every reversed edge with ``edge_type`` 1 (originals 0);
+   edge attributes of the reversed copies are copied from their originals.
+5. :class:`DirectionalHomophily` -- stores the :func:`directed_homophily` dict and reciprocity in
+   ``data.directed_stats``.
+
+Inputs: a ``Data`` with ``edge_index`` (optionally ``edge_weight``), or with ``adj_t`` holding a
+``torch_sparse.SparseTensor`` / torch sparse CSR (transposed, as PyG's ``ToSparseTensor`` stores it).
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import torch
+from torch_geometric.transforms import BaseTransform
+
+from graphsparse.directed import operators as dops
+from graphsparse.graph import Graph, as_graph
+
+__all__ = ["ToDirGCNAdj", "MagneticLaplacian", "DiGCNAdj", "AddReverseEdgeType", "DirectionalHomophily"]
+
+
+def _graph_of(data) -> Graph:
+    """Directed Graph of a Data (``edge_index`` [+ ``edge_weight``] or sparse ``adj_t``)."""
+    if getattr(data, "edge_index", None) is not None:
+        weight = getattr(data, "edge_weight", None)
+        return as_graph(data.edge_index, num_nodes=data.num_nodes, edge_weight=weight, directed=True,
+                        name="data.edge_index")
+    adj_t = getattr(data, "adj_t", None)
+    if adj_t is None:
+        raise ValueError("data must have edge_index or a sparse adj_t")
+    g = as_graph(adj_t, name="data.adj_t", directed=True)  # adj_t[j, i] for i -> j
+    return g.transpose()
+
+
+def _csr(matrix) -> torch.Tensor:
+    import scipy.sparse as sp
+
+    m = sp.csr_matrix(matrix)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return torch.sparse_csr_tensor(torch.from_numpy(m.indptr.astype(np.int64)),
+                                       torch.from_numpy(m.indices.astype(np.int64)),
+                                       torch.from_numpy(m.data.astype(np.float32)), size=m.shape)
+
+
+def _edge_positions(g: Graph, edge_index: torch.Tensor) -> np.ndarray:
+    """Position in ``g``'s CSR of every column of ``edge_index`` (each edge must exist in ``g``)."""
+    src = edge_index[0].numpy().astype(np.int64)
+    dst = edge_index[1].numpy().astype(np.int64)
+    key = g.sources() * g.num_nodes + g.indices.astype(np.int64)  # sorted (CSR rows sorted)
+    return np.searchsorted(key, src * g.num_nodes + dst)
+
+
+class ToDirGCNAdj(BaseTransform):
+    """Precompute Dir-GCN's ``A_hat = D_out^-1/2 A D_in^-1/2`` and ``A_hat^T`` (torch CSR).
+
+    Sets ``data.adj_dir``, ``data.adj_dir_t`` and ``data.edge_weight_dir`` (one value per column
+    of ``edge_index``, duplicates summed as in ``A``). ``self_loops=True`` adds unit loops first.
+    """
+
+    def __init__(self, self_loops: bool = False):
+        self.self_loops = bool(self_loops)
+
+    def forward(self, data):
+        g = _graph_of(data)
+        a_hat = dops.directed_normalize(g, "dir", self_loops=self.self_loops)
+        data.adj_dir = _csr(a_hat.to_scipy())
+        data.adj_dir_t = _csr(a_hat.transpose().to_scipy())
+        if getattr(data, "edge_index", None) is not None:
+            positions = _edge_positions(a_hat, data.edge_index)
+            data.edge_weight_dir = torch.from_numpy(a_hat.weights[positions].copy())
+        return data
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(self_loops={self.self_loops})"
+
+
+class MagneticLaplacian(BaseTransform):
+    """Add the magnetic Laplacian ``L^(q)`` as ``data.mag_real`` / ``data.mag_imag`` (torch CSR).
+
+    ``q`` in ``[0, 0.5]`` (0.25 makes one-way edges purely imaginary); ``scaled=True`` stores
+    MagNet's Chebyshev argument ``2 L / lambda_max - I``.
+    """
+
+    def __init__(self, q: float = 0.25, normalized: bool = True, scaled: bool = False, lambda_max: float = 2.0):
+        self.q = dops._check_q(q)
+        self.normalized = bool(normalized)
+        self.scaled = bool(scaled)
+        self.lambda_max = float(lambda_max)
+
+    def forward(self, data):
+        real, imag = dops.magnetic_laplacian(_graph_of(data), self.q, normalized=self.normalized,
+                                             scaled=self.scaled, lambda_max=self.lambda_max)
+        data.mag_real, data.mag_imag = _csr(real), _csr(imag)
+        return data
+
+    def __repr__(self) -> str:
+        return (f"{self.__class__.__name__}(q={self.q}, normalized={self.normalized}, scaled={self.scaled})")
+
+
+class DiGCNAdj(BaseTransform):
+    """Add DiGCN's approximate-PPR adjacency as ``digcn_edge_index`` / ``digcn_edge_weight``
+    (``alpha`` = teleport probability in ``(0, 1)``; computed sparsely, see
+    :func:`graphsparse.directed.digcn_adjacency`). ``second_order=True`` also adds
+    ``digcn2_edge_index`` / ``digcn2_edge_weight`` (the inception block's ``P^(2)``)."""
+
+    def __init__(self, alpha: float = 0.1, second_order: bool = False):
+        self.alpha = dops._check_teleport(alpha)
+        self.second_order = bool(second_order)
+
+    def forward(self, data):
+        g = _graph_of(data)
+        adj = dops.digcn_adjacency(g, self.alpha)
+        data.digcn_edge_index = adj.to_edge_index("torch")
+        data.digcn_edge_weight = torch.from_numpy(adj.edge_weights().copy())
+        if self.second_order:
+            adj2 = dops.digcn_second_order(g)
+            data.digcn2_edge_index = adj2.to_edge_index("torch")
+            data.digcn2_edge_weight = torch.from_numpy(adj2.edge_weights().copy())
+        return data
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(alpha={self.alpha}, second_order={self.second_order})"
+
+
+class AddReverseEdgeType(BaseTransform):
+    """Append the reverse of every edge as a second edge type (typed forward/reverse channels).
+
+    ``edge_index`` becomes ``[edge_index, edge_index.flip(0)]``, ``data.edge_type`` is 0 for the
+    originals and 1 for the reversed copies; every other per-edge attribute (``edge_weight``,
+    ``edge_attr``, any tensor whose first dimension is the number of edges) is duplicated in the
+    same order, so attributes stay aligned. Self-loops are reversed too (they keep their type).
+    """
+
+    def forward(self, data):
+        if getattr(data, "edge_index", None) is None:
+            raise ValueError("AddReverseEdgeType needs data.edge_index")
+        num_edges = data.edge_index.size(1)
+        if not getattr(data, "is_directed", lambda: True)():
+            warnings.warn("AddReverseEdgeType on an undirected graph duplicates every edge",
+                          dops.UndirectedGraphWarning, stacklevel=2)
+        for key in list(data.keys()):
+            value = data[key]
+            if key == "edge_index" or not isinstance(value, torch.Tensor) or key == "edge_type":
+                continue
+            if data.is_edge_attr(key) and value.dim() >= 1 and value.size(0) == num_edges:
+                data[key] = torch.cat([value, value], 0)
+        old_type = getattr(data, "edge_type", None)
+        data.edge_index = torch.cat([data.edge_index, data.edge_index.flip(0)], 1)
+        if old_type is not None:
+            num_types = int(old_type.max()) + 1 if old_type.numel() else 1
+            data.edge_type = torch.cat([old_type, old_type + num_types])
+        else:
+            data.edge_type = torch.cat([torch.zeros(num_edges, dtype=torch.long),
+                                        torch.ones(num_edges, dtype=torch.long)])
+        return data
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}()"
+
+
+class DirectionalHomophily(BaseTransform):
+    """Store ``data.directed_stats``: directed homophily (A, A^T, AA^T, A^TA, node in/out) and
+    reciprocity; needs integer ``data.y``. The graph itself is left unchanged."""
+
+    def forward(self, data):
+        if getattr(data, "y", None) is None:
+            raise ValueError("DirectionalHomophily needs integer node labels in data.y")
+        g = _graph_of(data)
+        stats = dops.directed_homophily(g, data.y)
+        stats.update(dops.reciprocity(g))
+        data.directed_stats = stats
+        return data
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}()"
