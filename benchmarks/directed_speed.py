@@ -26,7 +26,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks._common import write_result  # noqa: E402
+from benchmarks._common import timeit, write_result  # noqa: E402
 
 
 def load_edges():
@@ -40,17 +40,6 @@ def load_edges():
 
         g = rmat(5201, 217073, seed=0, directed=True)
         return g.to_edge_index("torch"), g.num_nodes, "rmat(5201, 217073)"
-
-
-def median_time(fn, repeat, warmup=3):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times)), times
 
 
 def main(argv=None):
@@ -95,7 +84,7 @@ def main(argv=None):
     per_case = {k: [] for k in cases}
     for _ in range(3):
         for name, fn in cases.items():
-            med, times = median_time(fn, max(repeat // 3, 2), warmup=1)
+            _, _, times = timeit(fn, repeat=max(repeat // 3, 2), warmup=1)
             per_case[name].extend(times)
     for name, times in per_case.items():
         timings[name] = {"median_ms": 1000 * float(np.median(times)), "min_ms": 1000 * float(np.min(times)),

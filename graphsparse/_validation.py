@@ -16,6 +16,7 @@ __all__ = [
     "check_node_ids",
     "check_random_state",
     "as_index_array",
+    "to_numpy",
 ]
 
 
@@ -52,16 +53,21 @@ def check_finite(array: np.ndarray, name: str) -> np.ndarray:
     return array
 
 
-def as_index_array(index, name: str) -> np.ndarray:
-    """Coerce node ids (list, NumPy, torch) to a 1-D int64 array; refuse floats and bools."""
+def to_numpy(array) -> np.ndarray:
+    """``np.asarray`` that also takes torch tensors (detached, moved to the CPU)."""
     try:  # torch without importing it eagerly
         import torch
 
-        if isinstance(index, torch.Tensor):
-            index = index.detach().cpu().numpy()
+        if isinstance(array, torch.Tensor):
+            return array.detach().cpu().numpy()
     except ImportError:  # pragma: no cover
         pass
-    array = np.asarray(index)
+    return np.asarray(array)
+
+
+def as_index_array(index, name: str) -> np.ndarray:
+    """Coerce node ids (list, NumPy, torch) to a 1-D int64 array; refuse floats and bools."""
+    array = to_numpy(index)
     if array.dtype == bool:
         raise TypeError(f"{name} must hold integer node ids, got a boolean array (use np.flatnonzero)")
     if array.size == 0:

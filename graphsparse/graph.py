@@ -27,6 +27,7 @@ import scipy.sparse as sp
 
 from graphsparse import kernels
 from graphsparse._validation import as_index_array, check_finite, check_node_ids
+from graphsparse._validation import to_numpy as _to_numpy
 
 __all__ = ["Graph", "as_graph", "index_dtype", "INT32_MAX", "default_data_root"]
 
@@ -39,17 +40,6 @@ def index_dtype(num_nodes: int):
 
 
 _index_dtype = index_dtype
-
-
-def _to_numpy(array):
-    try:
-        import torch
-
-        if isinstance(array, torch.Tensor):
-            return array.detach().cpu().numpy()
-    except ImportError:  # pragma: no cover
-        pass
-    return np.asarray(array)
 
 
 def _check_weights(weights, num_edges: int, name: str = "edge_weight"):

@@ -32,6 +32,18 @@ def data_root() -> str:
     return root
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """One torch thread per test: tests run two at a time (pytest -n 2) on two cores, and torch's
+    spinning thread pool only adds contention there."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(12345)

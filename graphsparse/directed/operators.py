@@ -40,7 +40,7 @@ import scipy.sparse as sp
 
 from graphsparse import ops
 from graphsparse._validation import (as_index_array, check_finite, check_fraction, check_node_ids,
-                                     check_positive_int, check_random_state)
+                                     check_positive_int, check_random_state, to_numpy)
 from graphsparse.directed import _kernels
 from graphsparse.graph import Graph, as_graph
 
@@ -469,14 +469,7 @@ def magnetic_lambda_max(real: sp.spmatrix, imag: sp.spmatrix, *, tol: float = 1e
 
 # ----------------------------------------------------------------------------- 6. diagnostics
 def _check_labels(y, n: int) -> np.ndarray:
-    try:
-        import torch
-
-        if isinstance(y, torch.Tensor):
-            y = y.detach().cpu().numpy()
-    except ImportError:  # pragma: no cover
-        pass
-    y = np.asarray(y)
+    y = to_numpy(y)
     if y.ndim != 1 or y.shape[0] != n:
         raise ValueError(f"y must be a 1-D array of {n} class labels, got shape {y.shape}")
     if not np.issubdtype(y.dtype, np.integer):

@@ -49,7 +49,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import NotFittedError
 
-from graphsparse._validation import as_index_array, check_finite, check_node_ids, check_positive_int
+from graphsparse._validation import as_index_array, check_finite, check_node_ids, check_positive_int, to_numpy
 from graphsparse.graph import Graph, as_graph
 from graphsparse.embed import _kernels
 
@@ -368,14 +368,7 @@ class FastRP(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             matrix = sp.csr_matrix(features, dtype=np.float64)
             values = matrix.data
         else:
-            try:
-                import torch
-
-                if isinstance(features, torch.Tensor):
-                    features = features.detach().cpu().numpy()
-            except ImportError:  # pragma: no cover
-                pass
-            matrix = np.asarray(features)
+            matrix = to_numpy(features)
             if matrix.ndim == 1:
                 matrix = matrix[:, None]
             if matrix.ndim != 2:

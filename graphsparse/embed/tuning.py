@@ -27,25 +27,16 @@ import time
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from graphsparse._validation import check_positive_int
+from graphsparse._validation import check_positive_int, to_numpy
 from graphsparse.embed.fastrp import PAPER_DEFAULTS, FastRP, _coerce_graph
 
 __all__ = ["FastRPTuner", "default_scorer"]
 
 
 def _as_label_matrix(y) -> np.ndarray:
-    try:
-        import torch
-
-        if isinstance(y, torch.Tensor):
-            y = y.detach().cpu().numpy()
-    except ImportError:  # pragma: no cover
-        pass
     import scipy.sparse as sp
 
-    if sp.issparse(y):
-        y = y.toarray()
-    y = np.asarray(y)
+    y = y.toarray() if sp.issparse(y) else to_numpy(y)
     if y.ndim == 1:
         if not np.issubdtype(y.dtype, np.integer):
             raise TypeError(f"y must hold integer class ids (1-D) or a multi-hot matrix (2-D), got dtype {y.dtype}")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from graphsparse._validation import as_index_array, check_finite, check_node_ids, check_positive_int
+from graphsparse._validation import to_numpy as _np
 
 __all__ = ["TemporalEdges", "as_temporal", "load_collegemsg", "toy_temporal_graph"]
 
@@ -63,17 +64,6 @@ class TemporalEdges:
     def __repr__(self) -> str:
         return (f"TemporalEdges(num_nodes={self.num_nodes}, num_edges={self.num_edges}, "
                 f"t=[{self.t[0] if len(self.t) else None}, {self.t[-1] if len(self.t) else None}])")
-
-
-def _np(x):
-    try:
-        import torch
-
-        if isinstance(x, torch.Tensor):
-            return x.detach().cpu().numpy()
-    except ImportError:  # pragma: no cover
-        pass
-    return np.asarray(x)
 
 
 def as_temporal(data, num_nodes=None, sort=False, relative_time=True) -> TemporalEdges:

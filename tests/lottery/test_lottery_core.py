@@ -11,15 +11,6 @@ from graphsparse.lottery import (GCN, GIN, GraphLotteryTicket, find_ticket, find
                                  make_model, ugs_levels)
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """The machine's cores are shared: one torch thread is much faster under contention."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 @pytest.fixture(scope="module")
 def csbm():
     from graphsparse.datasets import contextual_sbm

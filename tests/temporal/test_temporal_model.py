@@ -9,15 +9,6 @@ from graphsparse.temporal import NAT, NATTrainer, TemporalEdges, as_temporal, to
 from graphsparse.temporal.train import NegativeSampler, chronological_split
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Two shared cores: torch's thread pool only adds spin-waiting here."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_metrics_match_sklearn():
     from sklearn.metrics import average_precision_score, roc_auc_score
 

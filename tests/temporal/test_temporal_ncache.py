@@ -13,15 +13,6 @@ from graphsparse.temporal import _kernels
 MASK = 0xFFFFFFFF
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Two shared cores: torch's thread pool only adds spin-waiting for these small ops."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 # ----------------------------------------------------------------------------- slow references
 def py_mix32(x):
     x &= MASK
