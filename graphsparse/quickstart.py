@@ -404,7 +404,7 @@ def _stage_gather(ctx: _Context, result: StageResult) -> None:
     for width in widths:
         table = torch.rand((num_rows, width), generator=gen)
         index = torch.randint(0, num_rows, (batch,), generator=gen)
-        store = FeatureTable(table, mode="auto")
+        store = FeatureTable(table, mode="auto", reuse_output=True)  # reused outputs, as a training loop would
         out = torch.empty((batch, width))
         nbytes = batch * width * 4
         ours, baseline, copy = best_seconds(lambda: store.gather(index),
