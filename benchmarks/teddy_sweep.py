@@ -79,7 +79,7 @@ def make_backbone(model: str, data):
     return model
 
 
-def run_worker(worker: str, quick: bool, only: str | None = None) -> None:
+def run_worker(worker: str, quick: bool, only: str | None = None, selected: set | None = None) -> None:
     from graphsparse.lottery import find_tickets, ugs_levels
     from graphsparse.lottery.report import level_of, load_node_data
 
@@ -98,6 +98,8 @@ def run_worker(worker: str, quick: bool, only: str | None = None) -> None:
 
     for cell in cells(quick):
         if only is not None and cell[0] != only:
+            continue
+        if selected is not None and f"{cell[0]}:{cell[1]}:{cell[2]}:{cell[3]}" not in selected:
             continue
         if not claim(cell, claims_dir):
             continue
@@ -132,10 +134,14 @@ def merge() -> None:
 
     import glob
 
-    rows = []
-    for path in sorted(glob.glob(os.path.join(RESULTS_DIR, "teddy_sweep_w*.json"))):
+    by_key = {}  # a cell re-run after an interrupted one replaces its tickets (files in time order)
+    paths = sorted(glob.glob(os.path.join(RESULTS_DIR, "teddy_sweep_w*.json")), key=os.path.getmtime)
+    for path in paths:
         with open(path) as f:
-            rows += json.load(f)["tickets"]
+            for row in json.load(f)["tickets"]:
+                key = (row["dataset"], row["model"], row["split"], row["level"], row.get("method"), row.get("seed"))
+                by_key[key] = row
+    rows = list(by_key.values())
     tables = {}
     for dataset in sorted({r["dataset"] for r in rows}):
         for model in sorted({r["model"] for r in rows if r["dataset"] == dataset}):
@@ -166,8 +172,12 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true", help="tiny synthetic run (seconds)")
     parser.add_argument("--only", default=None, help="only cells of this dataset")
     parser.add_argument("--merge", action="store_true", help="combine queue files, write table + plots")
+    parser.add_argument("--cells", default=None,
+                        help="comma-separated dataset:model:method:seed cells to run (e.g. to finish "
+                             "interrupted ones); default: every unclaimed cell")
     args = parser.parse_args()
     if args.merge:
         merge()
     else:
-        run_worker(args.worker, args.quick, args.only)
+        selected = None if args.cells is None else {c.strip() for c in args.cells.split(",") if c.strip()}
+        run_worker(args.worker, args.quick, args.only, selected)
