@@ -23,6 +23,19 @@ SUBCOMMAND_MODULES = (
 )
 
 
+def emit_json(payload: dict, path: str | None = None, quiet: bool = False) -> str:
+    """The subcommands' result convention: JSON to ``path`` (when given) and to stdout unless ``quiet``."""
+    import json
+
+    text = json.dumps(payload, indent=2, default=str)
+    if path:
+        with open(path, "w") as f:
+            f.write(text)
+    if not quiet:
+        print(text)
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="graphsparse", description=__doc__.splitlines()[0])
     from graphsparse import __version__

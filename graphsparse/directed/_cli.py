@@ -9,8 +9,9 @@ Example::
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+
+from graphsparse.cli import emit_json
 
 MODELS = ("dir-gcn", "dir-sage", "magnet", "digcn", "sym-gcn", "mlp")
 
@@ -114,10 +115,5 @@ def run(args) -> int:
         g = as_graph(data.edge_index, num_nodes=data.num_nodes, directed=True)
         summary["homophily"] = directed_homophily(g, data.y.numpy())
         summary["reciprocity"] = reciprocity(g)
-    text = json.dumps(summary, indent=2)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text)
-    if not args.quiet:
-        print(text)
+    emit_json(summary, args.out, args.quiet)
     return 0

@@ -232,6 +232,16 @@ def _resolve(adjacency, kinds, num_nodes: int, **kwargs) -> DirectedOperators:
 
 
 # --------------------------------------------------------------------------------------- layers
+def _check_alpha(alpha):
+    """A learnable ``nn.Parameter`` as is, else a float in ``[0, 1]`` (the in/out mixing weight)."""
+    if isinstance(alpha, nn.Parameter):
+        return alpha
+    alpha = float(alpha)
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
+    return alpha
+
+
 class DirGCNConv(nn.Module):
     """Dir-GCN layer ``alpha (A_hat X) W_out + (1 - alpha) (A_hat^T X) W_in [+ X W_root] + b``.
 
@@ -253,11 +263,7 @@ class DirGCNConv(nn.Module):
         super().__init__()
         self.in_channels = check_positive_int(in_channels, "in_channels")
         self.out_channels = check_positive_int(out_channels, "out_channels")
-        if not isinstance(alpha, nn.Parameter):
-            alpha = float(alpha)
-            if not 0.0 <= alpha <= 1.0:
-                raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
-        self.alpha = alpha
+        self.alpha = _check_alpha(alpha)
         self.lin_out = nn.Linear(in_channels, out_channels, bias=False)
         self.lin_in = self.lin_out if tie_weights else nn.Linear(in_channels, out_channels, bias=False)
         self.lin_root = nn.Linear(in_channels, out_channels, bias=False) if root_weight else None
@@ -313,11 +319,7 @@ class DirSAGEConv(nn.Module):
         super().__init__()
         self.in_channels = check_positive_int(in_channels, "in_channels")
         self.out_channels = check_positive_int(out_channels, "out_channels")
-        if not isinstance(alpha, nn.Parameter):
-            alpha = float(alpha)
-            if not 0.0 <= alpha <= 1.0:
-                raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
-        self.alpha = alpha
+        self.alpha = _check_alpha(alpha)
         self.lin_self = nn.Linear(in_channels, out_channels, bias=bias)
         self.lin_out = nn.Linear(in_channels, out_channels, bias=False)
         self.lin_in = nn.Linear(in_channels, out_channels, bias=False)

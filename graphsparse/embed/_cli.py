@@ -11,10 +11,11 @@ summary (timings, shape, parameters).
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
+
+from graphsparse.cli import emit_json
 
 __all__ = ["register", "run", "read_graph"]
 
@@ -107,10 +108,5 @@ def run(args) -> int:
                    embed_s=round(model.timings_["total_s"], 4), seed=model.random_seed_,
                    params={k: (list(v) if isinstance(v, tuple) else v) for k, v in model.get_params().items()
                            if k not in ("dtype", "verbose")})
-    text = json.dumps(summary, indent=2)
-    if args.json:
-        with open(args.json, "w") as f:
-            f.write(text)
-    if not args.quiet:
-        print(text)
+    emit_json(summary, args.json, args.quiet)
     return 0

@@ -1,8 +1,9 @@
 """``graphsparse nat``: train and evaluate NAT on a temporal network, print the results as JSON."""
 from __future__ import annotations
 
-import json
 import sys
+
+from graphsparse.cli import emit_json
 
 
 def register(subparsers) -> None:
@@ -55,9 +56,5 @@ def run(args) -> int:
     result = {"dataset": args.dataset, "num_nodes": edges.num_nodes, "num_edges": edges.num_edges,
               "params": {k: v for k, v in trainer.get_params().items() if k != "verbose"},
               "epochs": trainer.history_, **trainer.test()}
-    text = json.dumps(result, indent=2, default=str)
-    print(text)
-    if args.output:
-        with open(args.output, "w") as f:
-            f.write(text)
+    emit_json(result, args.output)
     return 0
