@@ -14,7 +14,7 @@ the two agree).
 from __future__ import annotations
 
 from graphsparse.directed.transforms import (AddReverseEdgeType, DiGCNAdj, DirectionalHomophily,
-                                             MagneticLaplacian, ToDirGCNAdj)
+                                             MagneticEigenvectorPE, MagneticLaplacian, ToDirGCNAdj)
 from graphsparse.embed.transforms import FastRPEmbedding, FastRPFeatures
 from graphsparse.sparsify.transforms import TEDDY, SparsifyEdges
 
@@ -25,4 +25,5 @@ __all__ = [
     "FastRPEmbedding", "FastRPFeatures",
     "TEDDY", "SparsifyEdges",
     "ToDirGCNAdj", "MagneticLaplacian", "DiGCNAdj", "AddReverseEdgeType", "DirectionalHomophily",
+    "MagneticEigenvectorPE",
 ]

@@ -6,14 +6,16 @@ After "Towards Data-centric Machine Learning on Directed Graphs: a Survey" (arXi
   proximities, PageRank family (Perron vector, DiGCN approximate-PPR adjacency, push PPR),
   magnetic Laplacian, homophily / reciprocity diagnostics, SCC / DAG helpers (NumPy/SciPy/Numba;
   importing this package does not import torch). Re-exported here.
-* :mod:`graphsparse.directed.tasks` -- :func:`link_split` (existence / direction / three-class).
-* :mod:`graphsparse.directed.models` -- Dir-GCN, Dir-SAGE, MagNet, DiGCN (torch CSR SpMM).
+* :mod:`graphsparse.directed.tasks` -- :func:`link_split` (existence / direction / three-class) and
+  :func:`train_link_predictor` (torch imported when called).
+* :mod:`graphsparse.directed.models` -- Dir-GCN, Dir-SAGE, Dir-GAT, MagNet, DiGCN (torch CSR SpMM),
+  ``DirectedLinkPredictor`` (import them from ``graphsparse.directed.models``).
 * :mod:`graphsparse.directed.transforms` -- PyG transforms (``ToDirGCNAdj``, ``MagneticLaplacian``,
-  ``DiGCNAdj``, ``AddReverseEdgeType``, ``DirectionalHomophily``).
+  ``DiGCNAdj``, ``AddReverseEdgeType``, ``DirectionalHomophily``, ``MagneticEigenvectorPE``).
 * Generator: :func:`graphsparse.datasets.dsbm.directed_sbm`.
 """
 from graphsparse.directed.operators import *  # noqa: F401,F403
 from graphsparse.directed.operators import __all__ as _operators_all
-from graphsparse.directed.tasks import link_split
+from graphsparse.directed.tasks import link_split, train_link_predictor
 
-__all__ = list(_operators_all) + ["link_split"]
+__all__ = list(_operators_all) + ["link_split", "train_link_predictor"]

@@ -13,11 +13,11 @@ import sys
 
 from graphsparse.cli import emit_json
 
-MODELS = ("dir-gcn", "dir-sage", "magnet", "digcn", "sym-gcn", "mlp")
+MODELS = ("dir-gcn", "dir-sage", "dir-gat", "magnet", "digcn", "sym-gcn", "mlp")
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("directed", help="train directed GNNs (Dir-GCN, Dir-SAGE, MagNet, DiGCN)",
+    parser = subparsers.add_parser("directed", help="train directed GNNs (Dir-GCN, Dir-SAGE, Dir-GAT, MagNet, DiGCN)",
                                    description=__doc__.splitlines()[0],
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", default="dsbm",
@@ -25,6 +25,7 @@ def register(subparsers) -> None:
     parser.add_argument("--model", default="dir-gcn", choices=MODELS)
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--layers", type=int, default=2)
+    parser.add_argument("--heads", type=int, default=1, help="attention heads (dir-gat; must divide --hidden)")
     parser.add_argument("--alpha", type=float, default=0.5, help="Dir-GNN mixing (1 = out-neighbours only)")
     parser.add_argument("--q", type=float, default=0.25, help="MagNet charge parameter in [0, 0.5]")
     parser.add_argument("--teleport", type=float, default=0.1, help="DiGCN teleport probability in (0, 1)")
@@ -83,9 +84,10 @@ def run(args) -> int:
     results = []
     for split in splits:
         torch.manual_seed(args.seed + split)
-        if args.model in ("dir-gcn", "dir-sage"):
+        if args.model in ("dir-gcn", "dir-sage", "dir-gat"):
+            extra = {"heads": args.heads} if args.model == "dir-gat" else {}
             model = dm.DirGNN(in_channels, args.hidden, num_classes, args.layers, conv=args.model, alpha=args.alpha,
-                              jk=jk, normalize=args.normalize, dropout=args.dropout)
+                              jk=jk, normalize=args.normalize, dropout=args.dropout, **extra)
         elif args.model == "magnet":
             model = dm.MagNet(in_channels, args.hidden, num_classes, args.layers, q=args.q, dropout=args.dropout)
         elif args.model == "digcn":

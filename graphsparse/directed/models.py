@@ -13,9 +13,15 @@ CSR SpMMs and never a PyG gather-scatter (330 ms vs 29 ms on 67.5k edges x 128 f
    (Zhang et al., NeurIPS 2021): ``Z = sum_k T_k(L~) X W_k`` on complex features kept as (real, imag).
 4. :class:`DiGCNConv` / :class:`InceptionBlock` -- DiGCN (Tong et al., NeurIPS 2020): ``A_ppr X W``,
    and the inception block ``X W_0 + A_ppr X W_1 + P^(2) X W_2``.
-5. Models: :class:`DirGNN` (Dir-GCN / Dir-SAGE stacks, learnable alpha, jumping knowledge,
-   L2 normalisation), :class:`MagNet`, :class:`DiGCN`, and the baselines :class:`SymGCN`
-   (GCN on the symmetrised graph, same CSR path) and :class:`MLP`.
+5. :class:`DirGATConv` -- Dir-GAT (Rossi et al. 2023): ``alpha GAT_out(X) + (1 - alpha) GAT_in(X)``,
+   two multi-head GATs (Velickovic et al., ICLR 2018) with their own weights, one attending over
+   out-neighbours and one over in-neighbours (per-edge attention: index gather + segment softmax).
+6. Models: :class:`DirGNN` (Dir-GCN / Dir-SAGE / Dir-GAT stacks, learnable alpha, jumping
+   knowledge, L2 normalisation), :class:`MagNet`, :class:`DiGCN`, and the baselines
+   :class:`SymGCN` (GCN on the symmetrised graph, same CSR path) and :class:`MLP`.
+7. :class:`DirectedLinkPredictor` -- any node encoder + an MLP on ``[h_u || h_v]`` (ordered, so it
+   can tell ``u -> v`` from ``v -> u``) for the :func:`~graphsparse.directed.tasks.link_split`
+   tasks; trained by :func:`~graphsparse.directed.tasks.train_link_predictor`.
 
 Full batch: build the operators once (:meth:`DirectedOperators.from_graph`) and pass them to
 ``forward``. Mini batch: :func:`khop_batches` yields node sets whose induced sub-operators
@@ -43,11 +49,13 @@ __all__ = [
     "MagNetConv",
     "DiGCNConv",
     "InceptionBlock",
+    "DirGATConv",
     "DirGNN",
     "MagNet",
     "DiGCN",
     "SymGCN",
     "MLP",
+    "DirectedLinkPredictor",
     "khop_batches",
     "train_node_classifier",
 ]
@@ -138,7 +146,7 @@ class SparseOperator:
         return f"SparseOperator(num_nodes={self.num_nodes}, nnz={self.matrix.values().numel()})"
 
 
-_KINDS = ("dir", "sage", "sym_gcn", "magnetic", "digcn")
+_KINDS = ("dir", "sage", "sym_gcn", "magnetic", "digcn", "gat")
 
 
 class DirectedOperators:
@@ -151,7 +159,9 @@ class DirectedOperators:
     * ``'sage'``: ``D_out^-1 A`` (mean over out-neighbours) and ``D_in^-1 A^T`` (in-neighbours);
     * ``'sym_gcn'``: GCN's ``D~^-1/2 (A_sym + I) D~^-1/2`` on the ``union`` symmetrisation;
     * ``'magnetic'``: scaled magnetic Laplacian ``L~ = L - I`` (``lambda_max = 2``) real / imag;
-    * ``'digcn'``: DiGCN's approximate-PPR adjacency and second-order proximity ``P^(2)``.
+    * ``'digcn'``: DiGCN's approximate-PPR adjacency and second-order proximity ``P^(2)``;
+    * ``'gat'``: the unweighted edge structure (duplicates merged, self-loops as given) that
+      :class:`DirGATConv` attends over; :meth:`gat_edges` applies a self-loop policy (cached).
 
     Attributes hold normalised :class:`Graph` objects (``graphs[name]``); :meth:`op` returns the
     torch :class:`SparseOperator`.
@@ -194,6 +204,8 @@ class DirectedOperators:
             if "digcn" in kinds:
                 graphs["digcn"] = dops.digcn_adjacency(g, alpha)
                 graphs["digcn2"] = dops.digcn_second_order(g)
+            if "gat" in kinds:
+                graphs["gat"] = Graph(g.indptr, g.indices, None, g.num_nodes, True)
         return cls(graphs, g.num_nodes, {"q": q, "alpha": alpha, "kinds": tuple(kinds), "self_loops": self_loops})
 
     def op(self, name: str) -> SparseOperator:
@@ -204,6 +216,25 @@ class DirectedOperators:
             g = self.graphs[name]
             self._ops[name] = SparseOperator.from_graph(g, symmetric=not g.directed)
         return self._ops[name]
+
+    def gat_edges(self, self_loops: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(src, dst)`` int64 tensors of the ``'gat'`` structure (edge ``src -> dst``).
+
+        ``self_loops=True``: every node gets exactly one self-loop (existing loops are not
+        doubled: removed, then one added per node, as PyG's ``GATConv``); ``False``: the edges as
+        given, existing self-loops included. Cached per policy.
+        """
+        key = ("gat_edges", bool(self_loops))
+        if key not in self._ops:
+            if "gat" not in self.graphs:
+                raise KeyError(f"operator 'gat' was not built; built: {sorted(self.graphs)} "
+                               "(pass kinds=('gat',) to DirectedOperators.from_graph)")
+            g = self.graphs["gat"]
+            if self_loops:
+                g = g.remove_self_loops().add_self_loops(1.0)
+            self._ops[key] = (torch.from_numpy(g.sources().astype(np.int64)),
+                              torch.from_numpy(g.indices.astype(np.int64)))
+        return self._ops[key]
 
     def subgraph(self, nodes) -> "DirectedOperators":
         """Operators restricted to ``nodes`` (relabelled in that order), keeping full-graph weights."""
@@ -344,6 +375,126 @@ class DirSAGEConv(nn.Module):
         return f"DirSAGEConv({self.in_channels}, {self.out_channels}, alpha={self.alpha})"
 
 
+class DirGATConv(nn.Module):
+    """Dir-GAT layer (Rossi et al., LoG 2023): ``h = alpha GAT_out(X) + (1 - alpha) GAT_in(X) + b``.
+
+    ``A[i, j] = 1`` for ``i -> j``. Each direction is a multi-head GAT (Velickovic et al. 2018)
+    with its own projection ``W`` (``in_channels -> heads * out_channels``) and attention vectors
+    ``a_self``, ``a_nbr`` (one per head):
+
+    1. out-direction, node ``i`` over its out-neighbours ``j`` (``A[i, j] = 1``):
+       ``e_ij = LeakyReLU(a_self^out . W_out x_i + a_nbr^out . W_out x_j)``,
+       ``alpha_ij = softmax_{j in N_out(i)} e_ij``, ``GAT_out(X)_i = sum_j alpha_ij W_out x_j``;
+    2. in-direction, node ``j`` over its in-neighbours ``i`` (``A[i, j] = 1``) with
+       ``W_in``, ``a_self^in``, ``a_nbr^in`` -- the same formula on ``A^T``;
+    3. heads are concatenated (``concat=True``, output ``heads * out_channels``) or averaged;
+       ``dropout`` drops attention coefficients during training; ``b`` is one shared bias.
+
+    Self-loop policy (explicit): ``add_self_loops=True`` (default, as GAT) gives every node exactly
+    one self-loop in both directions (an existing loop is not doubled), so a node with no
+    out-neighbours still attends to itself; ``add_self_loops=False`` uses the edges as given (an
+    existing loop ``i -> i`` makes ``i`` its own out- and in-neighbour) and a node with no
+    neighbours in a direction gets 0 from that direction. Edge weights are ignored (GAT learns
+    them); duplicate edges count once.
+
+    ``adjacency`` in :meth:`forward`: a :class:`DirectedOperators` built with ``'gat'`` (fast
+    path), or anything :func:`as_graph` accepts (edge index, Graph, Data, torch sparse /
+    ``SparseTensor`` adjacency with ``A[i, j]`` for ``i -> j``), rebuilt on each call unless
+    ``cached=True``. ``alpha`` is a float in ``[0, 1]`` or a shared ``nn.Parameter``; with a fixed
+    ``alpha = 1`` the in-direction is not computed (in-edges are ignored), with ``0`` the
+    out-direction. Attention needs per-edge scores, so this layer gathers and scatters over edges
+    (``O(E * heads * out_channels)`` memory) instead of the CSR SpMM of the other layers.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, alpha=0.5, *, heads: int = 1, concat: bool = True,
+                 negative_slope: float = 0.2, dropout: float = 0.0, add_self_loops: bool = True,
+                 bias: bool = True, cached: bool = False):
+        super().__init__()
+        self.in_channels = check_positive_int(in_channels, "in_channels")
+        self.out_channels = check_positive_int(out_channels, "out_channels")
+        self.heads = check_positive_int(heads, "heads")
+        self.alpha = _check_alpha(alpha)
+        self.concat = bool(concat)
+        self.negative_slope = float(negative_slope)
+        if not np.isfinite(self.negative_slope) or self.negative_slope < 0:
+            raise ValueError(f"negative_slope must be a finite number >= 0, got {negative_slope}")
+        if isinstance(dropout, bool) or not 0.0 <= float(dropout) < 1.0:
+            raise ValueError(f"dropout must lie in [0, 1), got {dropout}")
+        self.dropout = float(dropout)
+        self.add_self_loops = bool(add_self_loops)
+        width = self.heads * self.out_channels
+        self.lin_out = nn.Linear(in_channels, width, bias=False)
+        self.lin_in = nn.Linear(in_channels, width, bias=False)
+        self.att_out_self = nn.Parameter(torch.empty(1, self.heads, self.out_channels))
+        self.att_out_nbr = nn.Parameter(torch.empty(1, self.heads, self.out_channels))
+        self.att_in_self = nn.Parameter(torch.empty(1, self.heads, self.out_channels))
+        self.att_in_nbr = nn.Parameter(torch.empty(1, self.heads, self.out_channels))
+        self.bias = nn.Parameter(torch.zeros(width if self.concat else self.out_channels)) if bias else None
+        self.cached = cached
+        self._cache = None
+        self.reset_parameters()
+
+    @property
+    def output_channels(self) -> int:
+        return self.heads * self.out_channels if self.concat else self.out_channels
+
+    def reset_parameters(self):
+        self.lin_out.reset_parameters()
+        self.lin_in.reset_parameters()
+        for att in (self.att_out_self, self.att_out_nbr, self.att_in_self, self.att_in_nbr):
+            nn.init.xavier_uniform_(att)
+        if self.bias is not None:
+            nn.init.zeros_(self.bias)
+        self._cache = None
+
+    def _operators(self, adjacency, num_nodes):
+        if isinstance(adjacency, DirectedOperators):
+            return _resolve(adjacency, ("gat",), num_nodes)
+        if self.cached and self._cache is not None:
+            return self._cache
+        operators = _resolve(adjacency, ("gat",), num_nodes)
+        if self.cached:
+            self._cache = operators
+        return operators
+
+    def _attend(self, x, lin, att_self, att_nbr, centre, nbr):
+        """One GAT: every ``centre`` node attends over the ``nbr`` ends of its edges."""
+        n = x.shape[0]
+        proj = _linear(lin, x).view(n, self.heads, self.out_channels)
+        score_self = (proj * att_self).sum(-1)  # (n, H)
+        score_nbr = (proj * att_nbr).sum(-1)
+        scores = F.leaky_relu(score_self[centre] + score_nbr[nbr], self.negative_slope)  # (E, H)
+        index = centre.view(-1, 1).expand(-1, self.heads)
+        peak = torch.full((n, self.heads), float("-inf"), dtype=scores.dtype)
+        peak = peak.scatter_reduce(0, index, scores.detach(), reduce="amax", include_self=True)
+        weights = (scores - peak[centre]).exp()
+        total = torch.zeros((n, self.heads), dtype=scores.dtype).index_add(0, centre, weights)
+        weights = weights / total[centre]
+        weights = F.dropout(weights, self.dropout, self.training)
+        out = torch.zeros_like(proj).index_add(0, centre, weights.unsqueeze(-1) * proj[nbr])
+        return out.reshape(n, -1) if self.concat else out.mean(1)
+
+    def forward(self, x: torch.Tensor, adjacency) -> torch.Tensor:
+        if x.dim() != 2 or x.shape[1] != self.in_channels:
+            raise ValueError(f"x must have shape (n, {self.in_channels}), got {tuple(x.shape)}")
+        src, dst = self._operators(adjacency, x.shape[0]).gat_edges(self.add_self_loops)
+        alpha = self.alpha
+        fixed = not isinstance(alpha, torch.Tensor)
+        out = 0
+        if not fixed or alpha > 0.0:
+            out = out + alpha * self._attend(x, self.lin_out, self.att_out_self, self.att_out_nbr, src, dst)
+        if not fixed or alpha < 1.0:
+            out = out + (1 - alpha) * self._attend(x, self.lin_in, self.att_in_self, self.att_in_nbr, dst, src)
+        if self.bias is not None:
+            out = out + self.bias
+        return out
+
+    def __repr__(self) -> str:
+        alpha = "learnable" if isinstance(self.alpha, torch.Tensor) else self.alpha
+        return (f"DirGATConv({self.in_channels}, {self.out_channels}, heads={self.heads}, alpha={alpha}, "
+                f"concat={self.concat}, add_self_loops={self.add_self_loops})")
+
+
 class MagNetConv(nn.Module):
     """MagNet Chebyshev convolution of order ``K`` on ``L~ = L~_r + i L~_i`` (complex as two tensors).
 
@@ -450,34 +601,56 @@ class _Model(nn.Module):
 
 
 class DirGNN(_Model):
-    """Dir-GNN stack (Rossi et al. 2023): ``num_layers`` Dir-GCN or Dir-SAGE layers, ReLU, dropout,
-    optional row L2 normalisation, jumping knowledge (``'max'``/``'cat'``) and a linear head.
+    """Dir-GNN stack (Rossi et al. 2023): ``num_layers`` Dir-GCN, Dir-SAGE or Dir-GAT layers, ReLU,
+    dropout, optional row L2 normalisation, jumping knowledge (``'max'``/``'cat'``) and a linear head.
 
     ``alpha`` is shared by all layers (``learn_alpha=True`` makes it a parameter). Returns logits.
     The published best squirrel setting: Dir-GCN, ``alpha=1``, 4 layers, hidden 128, ``jk='max'``,
     ``normalize=True``, lr 0.01. ``root_weight`` adds a self term to every Dir-GCN layer;
-    ``self_loops`` normalises ``A + I`` instead of ``A``; ``tie_weights`` shares the in/out weights
-    (both Dir-GCN only).
+    ``tie_weights`` shares the in/out weights (both Dir-GCN only). ``self_loops``: Dir-GCN
+    normalises ``A + I`` instead of ``A`` (default ``False``); Dir-GAT attends with one self-loop
+    per node (default ``True``, see :class:`DirGATConv`); ``None`` picks those defaults.
+
+    ``conv='dir-gat'``: ``heads`` attention heads; hidden layers concatenate them
+    (``hidden_channels`` must be divisible by ``heads``: ``hidden_channels // heads`` per head),
+    the output layer (without ``jk``) averages them.
     """
 
     def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, num_layers: int = 2, *,
                  conv: str = "dir-gcn", alpha: float = 0.5, learn_alpha: bool = False, jk: str | None = None,
                  normalize: bool = False, dropout: float = 0.0, root_weight: bool = False,
-                 self_loops: bool = False, tie_weights: bool = False):
+                 self_loops: bool | None = None, tie_weights: bool = False, heads: int = 1):
         super().__init__()
-        if conv not in ("dir-gcn", "dir-sage"):
-            raise ValueError(f"conv must be 'dir-gcn' or 'dir-sage', got {conv!r}")
+        if conv not in ("dir-gcn", "dir-sage", "dir-gat"):
+            raise ValueError(f"conv must be 'dir-gcn', 'dir-sage' or 'dir-gat', got {conv!r}")
         if jk not in (None, "max", "cat"):
             raise ValueError(f"jk must be None, 'max' or 'cat', got {jk!r}")
         num_layers = check_positive_int(num_layers, "num_layers")
-        self.kinds = ("dir",) if conv == "dir-gcn" else ("sage",)
+        heads = check_positive_int(heads, "heads")
+        if heads > 1 and conv != "dir-gat":
+            raise ValueError(f"heads applies to conv='dir-gat' only, got heads={heads} with conv={conv!r}")
+        self.kinds = {"dir-gcn": ("dir",), "dir-sage": ("sage",), "dir-gat": ("gat",)}[conv]
+        if self_loops is None:
+            self_loops = conv == "dir-gat"
         if learn_alpha:
             alpha = nn.Parameter(torch.tensor(float(alpha)))
-        layer = DirGCNConv if conv == "dir-gcn" else DirSAGEConv
         last = hidden_channels if jk else out_channels
         dims = [in_channels] + [hidden_channels] * (num_layers - 1) + [last]
-        extra = {"root_weight": root_weight, "tie_weights": tie_weights} if conv == "dir-gcn" else {}
-        self.convs = nn.ModuleList([layer(dims[k], dims[k + 1], alpha, **extra) for k in range(num_layers)])
+        if conv == "dir-gat":
+            if hidden_channels % heads:
+                raise ValueError(f"hidden_channels={hidden_channels} must be divisible by heads={heads}")
+            convs = []
+            for k in range(num_layers):
+                hidden = k < num_layers - 1 or jk is not None
+                convs.append(DirGATConv(dims[k], hidden_channels // heads if hidden else out_channels, alpha,
+                                        heads=heads, concat=hidden, add_self_loops=bool(self_loops)))
+            self.convs = nn.ModuleList(convs)
+        else:
+            layer = DirGCNConv if conv == "dir-gcn" else DirSAGEConv
+            extra = {"root_weight": root_weight, "tie_weights": tie_weights} if conv == "dir-gcn" else {}
+            self.convs = nn.ModuleList([layer(dims[k], dims[k + 1], alpha, **extra) for k in range(num_layers)])
+        self.conv = conv
+        self.heads = heads
         self.alpha = alpha
         self.self_loops = bool(self_loops)
         self.jk = jk
@@ -628,6 +801,59 @@ class MLP(nn.Module):
             if k < len(self.lins) - 1:
                 x = F.relu(x)
         return x
+
+
+class DirectedLinkPredictor(nn.Module):
+    """Link model for the directed link tasks: ``logits(u, v) = MLP([h_u || h_v])``, ``h = encoder(X, A)``.
+
+    ``encoder``: any module ``encoder(x, adjacency) -> (n, embedding_channels)`` (e.g. a
+    :class:`DirGNN` whose ``out_channels`` is the embedding width; its ``build_operators`` is used
+    when present). The decoder is ``Linear(2 d, hidden) -> ReLU -> dropout -> Linear(hidden,
+    num_classes)`` on the *ordered* concatenation, so ``(u, v)`` and ``(v, u)`` get different
+    logits -- what the ``'direction'`` and ``'three_class'`` tasks need (a symmetric decoder such
+    as ``h_u . h_v`` cannot tell them apart). ``num_classes``: 2 for ``'existence'`` /
+    ``'direction'``, 3 for ``'three_class'``. Train with
+    :func:`graphsparse.directed.tasks.train_link_predictor` on the split's ``train_graph``.
+    """
+
+    def __init__(self, encoder: nn.Module, embedding_channels: int, num_classes: int = 2, *,
+                 hidden_channels: int = 64, dropout: float = 0.0):
+        super().__init__()
+        if not isinstance(encoder, nn.Module):
+            raise TypeError(f"encoder must be a torch.nn.Module, got {type(encoder).__name__}")
+        self.embedding_channels = check_positive_int(embedding_channels, "embedding_channels")
+        self.num_classes = check_positive_int(num_classes, "num_classes")
+        if self.num_classes < 2:
+            raise ValueError(f"num_classes must be >= 2, got {num_classes}")
+        hidden_channels = check_positive_int(hidden_channels, "hidden_channels")
+        if isinstance(dropout, bool) or not 0.0 <= float(dropout) < 1.0:
+            raise ValueError(f"dropout must lie in [0, 1), got {dropout}")
+        self.encoder = encoder
+        self.decoder = nn.Sequential(nn.Linear(2 * self.embedding_channels, hidden_channels), nn.ReLU(),
+                                     nn.Dropout(float(dropout)), nn.Linear(hidden_channels, self.num_classes))
+
+    def build_operators(self, graph, num_nodes: int | None = None):
+        """The encoder's operators for ``graph`` (``None`` when the encoder builds none)."""
+        build = getattr(self.encoder, "build_operators", None)
+        return build(graph, num_nodes) if build is not None else as_graph(graph, num_nodes=num_nodes)
+
+    def encode(self, x: torch.Tensor, adjacency) -> torch.Tensor:
+        h = self.encoder(x, adjacency)
+        if h.dim() != 2 or h.shape[1] != self.embedding_channels:
+            raise ValueError(f"encoder returned shape {tuple(h.shape)}, expected (n, {self.embedding_channels})")
+        return h
+
+    def decode(self, h: torch.Tensor, pairs) -> torch.Tensor:
+        """Logits ``(k, num_classes)`` for the ordered node pairs ``pairs`` (``(k, 2)``, ``u -> v``)."""
+        pairs = torch.as_tensor(np.asarray(pairs) if not isinstance(pairs, torch.Tensor) else pairs).long()
+        if pairs.dim() != 2 or pairs.shape[1] != 2:
+            raise ValueError(f"pairs must have shape (k, 2), got {tuple(pairs.shape)}")
+        if pairs.numel() and (pairs.min() < 0 or pairs.max() >= h.shape[0]):
+            raise ValueError(f"pairs must hold node ids in [0, {h.shape[0]})")
+        return self.decoder(torch.cat([h[pairs[:, 0]], h[pairs[:, 1]]], 1))
+
+    def forward(self, x: torch.Tensor, adjacency, pairs) -> torch.Tensor:
+        return self.decode(self.encode(x, adjacency), pairs)
 
 
 # ----------------------------------------------------------------------------------- mini-batch

@@ -19,7 +19,9 @@ where two matrices belong together, e.g. the magnetic Laplacian).
    (DiGCN approximate-PPR digraph Laplacian, Tong et al. NeurIPS 2020, computed sparsely),
    :func:`ppr_push` / :func:`ppr_diffusion` (Andersen-Chung-Lang push).
 5. :func:`magnetic_laplacian` (MagNet, Zhang et al. NeurIPS 2021) as two real CSR matrices,
-   :func:`magnetic_lambda_max`.
+   :func:`magnetic_lambda_max`; its signed variant :func:`signed_magnetic_laplacian` (MSGNN's
+   magnetic signed Laplacian, He et al. LoG 2022, as PyGSD's ``get_magnetic_signed_Laplacian``);
+   :func:`magnetic_eigenvector_encodings` (eigenvector positional encodings of ``L^(q)``).
 6. Diagnostics: :func:`directed_homophily`, :func:`compatibility_matrix`, :func:`degree_features`.
 7. SCC / DAG: :func:`strongly_connected_components`, :func:`is_dag`, :func:`topological_order`,
    :func:`condensation`, :func:`dag_edge_mask`.
@@ -58,7 +60,9 @@ __all__ = [
     "ppr_push",
     "ppr_diffusion",
     "magnetic_laplacian",
+    "signed_magnetic_laplacian",
     "magnetic_lambda_max",
+    "magnetic_eigenvector_encodings",
     "directed_homophily",
     "compatibility_matrix",
     "degree_features",
@@ -400,7 +404,7 @@ def _check_q(q) -> float:
 
 
 def magnetic_laplacian(graph, q: float = 0.25, *, normalized: bool = True, scaled: bool = False,
-                       lambda_max: float = 2.0) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+                       lambda_max: float = 2.0, signed: bool = False) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """Magnetic Laplacian ``L^(q)`` as ``(real, imag)`` float32 SciPy CSR (MagNet, Zhang et al. 2021).
 
     1. ``A_s = (A + A^T) / 2``, ``Theta^(q) = 2 pi q (A - A^T)``, ``H = A_s (.) exp(i Theta)``;
@@ -411,26 +415,40 @@ def magnetic_laplacian(graph, q: float = 0.25, *, normalized: bool = True, scale
     ``real`` is symmetric and ``imag`` antisymmetric (``L`` is Hermitian); ``q = 0`` gives the
     ordinary symmetrised Laplacian with ``imag = 0``; ``q = 0.25`` makes one-way edges purely
     imaginary. Two real CSR matrices: four real products beat one complex product on CPU.
-    ``q`` must lie in ``[0, 0.5]``. Memory is linear in the edges.
+    ``q`` must lie in ``[0, 0.5]``. Memory is linear in the edges. Self-loops are kept
+    (``A_s[i, i] = w_ii``, phase 0).
+
+    Negative edge weights need ``signed=True`` (else ``ValueError``): the magnetic *signed*
+    Laplacian of :func:`signed_magnetic_laplacian`, whose degree uses ``|A|``.
     """
     q = _check_q(q)
     lambda_max = float(lambda_max)
     if not np.isfinite(lambda_max) or lambda_max <= 0:
         raise ValueError(f"lambda_max must be a finite number > 0, got {lambda_max}")
-    g = _check_graph(graph, directed_only=True, operation="magnetic_laplacian")
+    g = _check_graph(graph, directed_only=not signed,
+                     operation="signed_magnetic_laplacian" if signed else "magnetic_laplacian")
     # one complex COO holds both parts on the same support: real = A_s, imag = A - A^T
     src, dst = g.sources(), g.indices.astype(np.int64)
     w = g.edge_weights().astype(np.float64)
+    n = g.num_nodes
+    if signed:
+        # D_bar_s[i, i] = 1/2 sum_j (|A_ij| + |A_ji|)  (MSGNN's absolute degree)
+        abs_w = np.abs(w)
+        deg = 0.5 * (np.bincount(src, weights=abs_w, minlength=n) + np.bincount(dst, weights=abs_w, minlength=n))
+    elif w.size and w.min() < 0:
+        raise ValueError(f"graph has {int((w < 0).sum())} negative edge weights; magnetic_laplacian needs "
+                         "non-negative weights -- pass signed=True (or call signed_magnetic_laplacian) for the "
+                         "magnetic signed Laplacian")
     both = sp.coo_matrix((np.concatenate([0.5 * w + 1j * w, 0.5 * w - 1j * w]),
                           (np.concatenate([src, dst]), np.concatenate([dst, src]))),
-                         shape=(g.num_nodes,) * 2).tocsr()
+                         shape=(n, n)).tocsr()
     del src, dst, w
     both.sum_duplicates()
     a_sym = sp.csr_matrix((both.data.real.copy(), both.indices, both.indptr), shape=both.shape)
     theta = 2.0 * np.pi * q * both.data.imag
     del both
-    deg = np.asarray(a_sym.sum(axis=1)).ravel()
-    n = g.num_nodes
+    if not signed:
+        deg = np.asarray(a_sym.sum(axis=1)).ravel()
     if normalized:
         inv_sqrt = ops.degree_power(deg, -0.5).astype(np.float64)
         rows = np.repeat(np.arange(n), np.diff(a_sym.indptr))
@@ -453,6 +471,34 @@ def magnetic_laplacian(graph, q: float = 0.25, *, normalized: bool = True, scale
     return real, imag
 
 
+def signed_magnetic_laplacian(graph, q: float = 0.25, *, normalized: bool = True, scaled: bool = False,
+                              lambda_max: float = 2.0) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """Magnetic signed Laplacian (MSGNN, He, Perlmutter, Reinert, Cucuringu, LoG 2022, arXiv
+    2209.00546) as ``(real, imag)`` float32 SciPy CSR; edge weights may be negative.
+
+    Definition as PyTorch Geometric Signed Directed's ``get_magnetic_signed_Laplacian``
+    (``torch_geometric_signed_directed/utils/general/get_magnetic_signed_Laplacian.py``, default
+    ``absolute_degree=True``), with ``A`` the *signed* weighted adjacency:
+
+    1. ``A_s = (A + A^T) / 2`` (signed; a reciprocal pair of opposite signs cancels);
+    2. ``Theta^(q) = 2 pi q (A - A^T)`` -- the sign-aware asymmetric part: a negative edge
+       ``i -> j`` gets the phase of a positive edge ``j -> i`` while ``A_s`` carries its sign;
+    3. ``D_bar_s[i, i] = 1/2 sum_j (|A_ij| + |A_ji|)`` (degree of ``|A|``, so it is never negative);
+    4. ``H = A_s (.) exp(i Theta^(q))``; ``L = D_bar_s - H`` or, ``normalized=True``,
+       ``L = I - D_bar_s^-1/2 H D_bar_s^-1/2``; ``scaled`` as in :func:`magnetic_laplacian`.
+
+    ``L`` is Hermitian and (with the absolute degree) positive semi-definite, eigenvalues of the
+    normalised one in ``[0, 2]``. With all weights positive it equals :func:`magnetic_laplacian`
+    exactly. ``q = 0`` gives the signed Laplacian of the symmetrised signed graph (Kunegis et al.
+    2010). Differences from PyGSD: self-loops are kept (``A_s[i, i] = w_ii``, phase 0) as in
+    :func:`magnetic_laplacian`, where PyGSD removes them -- pass ``graph.remove_self_loops()`` to
+    match it. SigMaNet's sign-magnetic Laplacian (Fiorini et al. 2023) is a different, ``q``-free
+    operator and is not what this computes. Undirected (symmetric) signed input is legitimate here
+    and emits no warning.
+    """
+    return magnetic_laplacian(graph, q, normalized=normalized, scaled=scaled, lambda_max=lambda_max, signed=True)
+
+
 def magnetic_lambda_max(real: sp.spmatrix, imag: sp.spmatrix, *, tol: float = 1e-6) -> float:
     """Largest eigenvalue of the Hermitian ``real + i imag`` via the real embedding
     ``[[R, -I], [I, R]]`` (same spectrum, each eigenvalue twice) and Lanczos (``eigsh``)."""
@@ -465,6 +511,83 @@ def magnetic_lambda_max(real: sp.spmatrix, imag: sp.spmatrix, *, tol: float = 1e
         return float(np.linalg.eigvalsh(big.toarray()).max())
     value = eigsh(big, k=1, which="LA", tol=tol, return_eigenvectors=False)
     return float(value[0])
+
+
+def magnetic_eigenvector_encodings(graph, k: int, q: float = 0.25, *, signed: bool = False, tol: float = 0.0,
+                                   extra: int = 4, random_state=0, return_eigenvalues: bool = False):
+    """Eigenvector positional encodings of the normalised magnetic Laplacian ``L^(q)``.
+
+    Returns an ``(n, 2k)`` float32 array ``[Re V, Im V]``: the eigenvectors of the ``k``
+    smallest eigenvalues of ``L = I - D_s^-1/2 H D_s^-1/2`` (:func:`magnetic_laplacian`,
+    ``normalized=True``; ``signed=True`` uses :func:`signed_magnetic_laplacian`) -- the
+    direction-aware analogue of Laplacian eigenvector PEs (as in MagLapNet, Geisler et al. 2023).
+    With ``return_eigenvalues=True`` also the ``k`` eigenvalues (float64, ascending).
+
+    1. Real embedding: ``L = R + i I`` acts on ``v = a + i b`` as ``M = [[R, -I], [I, R]]`` on
+       ``[a; b]``; ``M`` is real symmetric with the spectrum of ``L``, each eigenvalue twice
+       (``[a; b]`` and ``[-b; a]``, i.e. ``v`` and ``i v``). Lanczos (``eigsh``) runs on
+       ``2 I - M`` (``which='LA'``; the spectrum of ``L`` lies in ``[0, 2]``) for ``2k + extra``
+       vectors -- sparse, four real products per complex one, nothing ``n x n`` dense.
+    2. De-duplication: each Ritz vector ``[a; b]`` maps to the complex vector ``a + i b``; the two
+       copies of an eigenvalue map to the same complex line. Keeping "every other vector" is not
+       safe: single-vector Lanczos finds the second copy only through rounding, so ARPACK may
+       return one copy of ``lambda_1`` and one of ``lambda_2`` instead of two of ``lambda_1``
+       (seen on small graphs with ``k = 1``). We therefore take an orthonormal basis of the complex
+       span of all ``2k + extra`` images (SVD, rank-revealing), run a Rayleigh-Ritz step with
+       ``L`` in it (a small Hermitian ``eigh``) and keep the ``k`` smallest Ritz pairs -- correct
+       whether ARPACK returned both copies, one copy, or a mix, and for eigenvalues repeated in
+       ``L`` itself (e.g. isomorphic components) as long as the span holds them.
+    3. Ambiguity and canonical phase: every eigenvector is defined only up to a unit complex
+       factor ``exp(i phi)`` (a sign for ``q = 0``), and within a repeated eigenvalue only the
+       subspace is defined. We fix the phase deterministically: the entry of largest magnitude
+       (the first one within ``1e-6`` relative of the maximum) is made real and positive. Inside
+       a repeated eigenvalue the basis depends on the Lanczos start vector (``random_state``,
+       fixed by default, so results are reproducible); models should still treat PEs as
+       sign/phase-ambiguous (e.g. SignNet-style invariance or random phase augmentation).
+
+    ``k`` must satisfy ``1 <= k < n``; ``q`` in ``[0, 0.5]``. ``tol`` is ARPACK's (0 = machine
+    precision); ``extra`` (default 4) is the number of additional Lanczos vectors. Cost:
+    ``O(iterations * nnz * k)`` time and ``O(n k)`` memory.
+    """
+    from scipy.sparse.linalg import eigsh
+
+    q = _check_q(q)
+    k = check_positive_int(k, "k")
+    g = _check_graph(graph, directed_only=not signed, operation="magnetic_eigenvector_encodings")
+    n = g.num_nodes
+    if k >= n:
+        raise ValueError(f"k must be < the number of nodes ({n}), got k={k}")
+    extra = check_positive_int(extra, "extra", allow_zero=True)
+    tol = float(tol)
+    if not np.isfinite(tol) or tol < 0:
+        raise ValueError(f"tol must be a finite number >= 0, got {tol}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndirectedGraphWarning)
+        real, imag = magnetic_laplacian(g, q, normalized=True, signed=signed)
+    real = sp.csr_matrix(real, dtype=np.float64)
+    imag = sp.csr_matrix(imag, dtype=np.float64)
+    shifted = sp.csr_matrix(2.0 * sp.identity(2 * n) - sp.bmat([[real, -imag], [imag, real]]))
+    v0 = check_random_state(random_state).standard_normal(2 * n)
+    num = min(2 * n - 1, 2 * k + extra)
+    _, vectors = eigsh(shifted, k=num, which="LA", v0=v0, tol=tol)
+    candidates = vectors[:n] + 1j * vectors[n:]                       # complex images of the Ritz vectors
+    left, sing, _ = np.linalg.svd(candidates, full_matrices=False)
+    basis = left[:, sing > 1e-8 * sing[0]]                            # orthonormal basis of their complex span
+    if basis.shape[1] < k:  # pragma: no cover - Lanczos returned too few independent directions
+        raise RuntimeError("eigsh found fewer than k independent eigenvectors; increase extra")
+    l_basis = real @ basis + 1j * (imag @ basis)
+    small = basis.conj().T @ l_basis
+    values, rotation = np.linalg.eigh(0.5 * (small + small.conj().T))
+    values, rotation = values[:k], rotation[:, :k]
+    vecs = basis @ rotation
+    mags = np.abs(vecs)
+    anchor_rows = np.argmax(mags >= (1.0 - 1e-6) * mags.max(axis=0, keepdims=True), axis=0)
+    anchors = vecs[anchor_rows, np.arange(k)]
+    vecs = vecs * (anchors.conj() / np.abs(anchors))[None, :]
+    encodings = np.concatenate([vecs.real, vecs.imag], axis=1).astype(np.float32)
+    if return_eigenvalues:
+        return encodings, values.astype(np.float64)
+    return encodings
 
 
 # ----------------------------------------------------------------------------- 6. diagnostics

@@ -10,6 +10,9 @@
    edge attributes of the reversed copies are copied from their originals.
 5. :class:`DirectionalHomophily` -- stores the :func:`directed_homophily` dict and reciprocity in
    ``data.directed_stats``.
+6. :class:`MagneticEigenvectorPE` -- eigenvector positional encodings of the normalised magnetic
+   Laplacian (:func:`~graphsparse.directed.magnetic_eigenvector_encodings`), ``(n, 2k)`` float32
+   ``[Re, Im]`` in ``data[attr_name]`` (or appended to ``data.x`` with ``attr_name=None``).
 
 Inputs: a ``Data`` with ``edge_index`` (optionally ``edge_weight``), or with ``adj_t`` holding a
 ``torch_sparse.SparseTensor`` / torch sparse CSR (transposed, as PyG's ``ToSparseTensor`` stores it).
@@ -25,7 +28,8 @@ from torch_geometric.transforms import BaseTransform
 from graphsparse.directed import operators as dops
 from graphsparse.graph import Graph, as_graph
 
-__all__ = ["ToDirGCNAdj", "MagneticLaplacian", "DiGCNAdj", "AddReverseEdgeType", "DirectionalHomophily"]
+__all__ = ["ToDirGCNAdj", "MagneticLaplacian", "DiGCNAdj", "AddReverseEdgeType", "DirectionalHomophily",
+           "MagneticEigenvectorPE"]
 
 
 def _graph_of(data) -> Graph:
@@ -88,23 +92,27 @@ class MagneticLaplacian(BaseTransform):
     """Add the magnetic Laplacian ``L^(q)`` as ``data.mag_real`` / ``data.mag_imag`` (torch CSR).
 
     ``q`` in ``[0, 0.5]`` (0.25 makes one-way edges purely imaginary); ``scaled=True`` stores
-    MagNet's Chebyshev argument ``2 L / lambda_max - I``.
+    MagNet's Chebyshev argument ``2 L / lambda_max - I``; ``signed=True`` the magnetic signed
+    Laplacian (:func:`~graphsparse.directed.signed_magnetic_laplacian`; negative ``edge_weight``).
     """
 
-    def __init__(self, q: float = 0.25, normalized: bool = True, scaled: bool = False, lambda_max: float = 2.0):
+    def __init__(self, q: float = 0.25, normalized: bool = True, scaled: bool = False, lambda_max: float = 2.0,
+                 signed: bool = False):
         self.q = dops._check_q(q)
         self.normalized = bool(normalized)
         self.scaled = bool(scaled)
         self.lambda_max = float(lambda_max)
+        self.signed = bool(signed)
 
     def forward(self, data):
         real, imag = dops.magnetic_laplacian(_graph_of(data), self.q, normalized=self.normalized,
-                                             scaled=self.scaled, lambda_max=self.lambda_max)
+                                             scaled=self.scaled, lambda_max=self.lambda_max, signed=self.signed)
         data.mag_real, data.mag_imag = _csr(real), _csr(imag)
         return data
 
     def __repr__(self) -> str:
-        return (f"{self.__class__.__name__}(q={self.q}, normalized={self.normalized}, scaled={self.scaled})")
+        signed = ", signed=True" if self.signed else ""
+        return (f"{self.__class__.__name__}(q={self.q}, normalized={self.normalized}, scaled={self.scaled}{signed})")
 
 
 class DiGCNAdj(BaseTransform):
@@ -183,3 +191,49 @@ class DirectionalHomophily(BaseTransform):
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}()"
+
+
+class MagneticEigenvectorPE(BaseTransform):
+    """Magnetic Laplacian eigenvector positional encodings (direction-aware Laplacian PE).
+
+    Stores the ``(n, 2k)`` float32 ``[Re V, Im V]`` of the ``k`` smallest-eigenvalue eigenvectors
+    of the normalised ``L^(q)`` (:func:`~graphsparse.directed.magnetic_eigenvector_encodings`:
+    sparse Lanczos on the real ``2n x 2n`` embedding, canonical phase = largest entry real
+    positive) in ``data[attr_name]``; with ``attr_name=None`` they are concatenated to ``data.x``
+    (as PyG's ``AddLaplacianEigenvectorPE``; they become ``data.x`` when there is none).
+    ``data.<attr_name>_eigenvalues`` (or ``data.magnetic_pe_eigenvalues``) keeps the eigenvalues.
+    ``k`` must be ``< num_nodes``; ``q`` in ``[0, 0.5]``; ``random_state`` fixes the Lanczos start.
+    """
+
+    def __init__(self, k: int, q: float = 0.25, attr_name: str | None = "magnetic_pe", *, signed: bool = False,
+                 random_state: int = 0):
+        from graphsparse._validation import check_positive_int
+
+        self.k = check_positive_int(k, "k")
+        self.q = dops._check_q(q)
+        if attr_name is not None and (not isinstance(attr_name, str) or not attr_name.isidentifier()):
+            raise ValueError(f"attr_name must be None or a valid attribute name, got {attr_name!r}")
+        self.attr_name = attr_name
+        self.signed = bool(signed)
+        self.random_state = random_state
+
+    def forward(self, data):
+        g = _graph_of(data)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", dops.UndirectedGraphWarning)
+            enc, values = dops.magnetic_eigenvector_encodings(g, self.k, self.q, signed=self.signed,
+                                                              random_state=self.random_state,
+                                                              return_eigenvalues=True)
+        enc = torch.from_numpy(enc)
+        if self.attr_name is None:
+            x = getattr(data, "x", None)
+            data.x = enc if x is None else torch.cat([x.view(x.size(0), -1), enc.to(x.dtype)], dim=-1)
+            data.magnetic_pe_eigenvalues = torch.from_numpy(values)
+        else:
+            data[self.attr_name] = enc
+            data[f"{self.attr_name}_eigenvalues"] = torch.from_numpy(values)
+        return data
+
+    def __repr__(self) -> str:
+        signed = ", signed=True" if self.signed else ""
+        return f"{self.__class__.__name__}(k={self.k}, q={self.q}, attr_name={self.attr_name!r}{signed})"

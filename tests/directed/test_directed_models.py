@@ -176,6 +176,10 @@ def test_cli_runs_on_dsbm(tmp_path):
     result = json.loads(out.read_text())
     assert result["model"] == "dir-gcn" and 0.0 <= result["test_acc_mean"] <= 100.0
     assert result["reciprocity"]["num_reciprocal_pairs"] == 0
+    out_gat = tmp_path / "gat.json"
+    assert main(["directed", "--dataset", "dsbm", "--model", "dir-gat", "--heads", "2", "--epochs", "3",
+                 "--hidden", "8", "--quiet", "--out", str(out_gat)]) == 0
+    assert json.loads(out_gat.read_text())["model"] == "dir-gat"
 
 
 def test_dirgnn_self_loops_operator(small_dsbm):
