@@ -11,7 +11,9 @@
   epoch's weights AND memory snapshot are restored, and the test edges stream on from there.
 * Negatives (DyGLib definitions, Yu et al. 2023, made scalable - no set of all src x dst pairs):
   ``random``: source kept, destination uniform over the distinct destinations of the phase's
-  pool (train: train dsts; val: train+val; test: all);
+  pool, as the reference's ``RandEdgeSampler`` per mode (train: train dsts; val: train+val;
+  transductive test: all; inductive test: the training and validation edges left after masking
+  plus the inductive test edges -- the reference's inductive-mode ``test_rand_sampler``);
   ``historical``: up to half the batch drawn uniformly from the distinct (src, dst) pairs seen
   before the batch and absent from it, the rest random pairs;
   ``inductive``: as historical but from pairs seen before the batch, never in the training set.
@@ -302,7 +304,9 @@ class NATTrainer:
         self.sampler_ = NegativeSampler(edges, split.train, seed=self.seed + 1)
         self.pools_ = {"train": np.unique(edges.dst[split.train]),
                        "val": np.unique(edges.dst[np.concatenate([split.train, split.val])]),
-                       "test": np.unique(edges.dst)}
+                       "test": np.unique(edges.dst),
+                       "inductive_test": np.unique(edges.dst[np.concatenate([split.train, split.val,
+                                                                             split.inductive_test])])}
         model = NAT(edges.num_nodes, node_features=edges.node_features, edge_features=edges.edge_features,
                     hop_sizes=self.hop_sizes, value_dim=self.value_dim, alpha=self.alpha, self_dim=self.self_dim,
                     pos_dim=self.pos_dim, time_dim=self.time_dim, n_heads=self.n_heads, dropout=self.dropout,
@@ -373,7 +377,7 @@ class NATTrainer:
         warm = np.concatenate([split.train_all, split.val_all])
         evaluate_stream(model, edges, warm, self.eval_batch_size, verbose=self.verbose, desc="warm-up")
         inductive = evaluate_stream(model, edges, split.inductive_test, self.eval_batch_size, self.sampler_,
-                                    self.pools_["test"], strategies, self.verbose, "inductive test")
+                                    self.pools_["inductive_test"], strategies, self.verbose, "inductive test")
         self.test_results_ = {"transductive": transductive, "inductive": inductive,
                               "best_epoch": self.best_epoch_, "best_val_ap": self.best_val_ap_}
         return self.test_results_

@@ -166,6 +166,15 @@ def test_tiny_training_run_beats_random():
     assert result["transductive"]["random"]["ap_global"] > 0.7
     assert result["inductive"]["random"]["num_batches"] > 0
     assert set(result["transductive"]) == {"random", "historical", "inductive"}
+    # negative pools per phase, as the reference's RandEdgeSampler of each mode
+    split, pools = trainer.split_, trainer.pools_
+    assert np.array_equal(pools["val"], np.unique(data.dst[np.concatenate([split.train, split.val])]))
+    assert np.array_equal(pools["test"], np.unique(data.dst))
+    inductive_pool = np.unique(data.dst[np.concatenate([split.train, split.val, split.inductive_test])])
+    assert np.array_equal(pools["inductive_test"], inductive_pool)
+    # the masked nodes' training/validation edges are not in the inductive pool
+    masked_only = np.setdiff1d(np.unique(data.dst[split.train_all]), pools["inductive_test"])
+    assert np.isin(masked_only, split.masked_nodes).all()
 
 
 def test_trainer_params():
