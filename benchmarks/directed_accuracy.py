@@ -111,7 +111,8 @@ def make_model(name, cfg, in_channels, num_classes):
         return SymGCN(in_channels, h, num_classes, L, dropout=p, jk=jk, normalize=norm)
     if name == "dir-gcn":
         return DirGNN(in_channels, h, num_classes, L, alpha=a, jk=jk, normalize=norm, dropout=p,
-                      root_weight=cfg.get("root_weight", False), self_loops=cfg.get("self_loops", False))
+                      root_weight=cfg.get("root_weight", False), self_loops=cfg.get("self_loops", False),
+                      tie_weights=cfg.get("tie_weights", False))
     if name == "dir-sage":
         return DirGNN(in_channels, h, num_classes, L, conv="dir-sage", alpha=a, jk=jk, normalize=norm, dropout=p)
     if name == "magnet":

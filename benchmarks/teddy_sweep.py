@@ -55,6 +55,8 @@ def cells(quick: bool):
     # would not fit this machine's CPU budget; ROC-AUC; weight decay 0; fixed splits 0, 1, 2
     out += [("tolokers", "gcn64", "teddy", 0, [5, 10, 20], split) for split in (0, 1, 2)]
     out += [(d, "gcn", "ugs", s, LEVELS, 0) for d in ("cora", "citeseer") for s in SEEDS[1:]]
+    out += [("cora", model, method, s, [5, 10, 20], 0) for s in SEEDS[1:] for model in ("gat", "gin")
+            for method in ("teddy", "random")]
     return out
 
 
