@@ -24,6 +24,7 @@ import numpy as np
 
 from graphsparse._validation import check_fraction, check_positive_int, check_random_state
 from graphsparse.graph import as_graph
+from graphsparse.metrics import roc_auc
 
 __all__ = ["link_split", "train_link_predictor"]
 
@@ -118,18 +119,6 @@ def link_split(graph, task: str = "direction", *, val_fraction: float = 0.05, te
 _NUM_CLASSES = {"existence": 2, "direction": 2, "three_class": 3}
 
 
-def _binary_auc(scores: np.ndarray, labels: np.ndarray) -> float:
-    """ROC-AUC = P(score of a positive > score of a negative), ties count 1/2 (Mann-Whitney U)."""
-    from scipy.stats import rankdata
-
-    pos = labels == 1
-    n_pos, n_neg = int(pos.sum()), int((~pos).sum())
-    if n_pos == 0 or n_neg == 0:
-        return float("nan")
-    ranks = rankdata(scores)
-    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
-
-
 def train_link_predictor(model, split: dict, x, *, epochs: int = 200, lr: float = 0.01, weight_decay: float = 0.0,
                          patience: int = 50, random_state=None, verbose: bool = False) -> dict:
     """Train a :class:`~graphsparse.directed.models.DirectedLinkPredictor` on a :func:`link_split`.
@@ -189,7 +178,7 @@ def train_link_predictor(model, split: dict, x, *, epochs: int = 200, lr: float 
         acc = (logits.argmax(1) == labels).float().mean().item()
         auc = float("nan")
         if num_classes == 2:
-            auc = _binary_auc(torch.softmax(logits, 1)[:, 1].numpy(), labels.numpy())
+            auc = roc_auc(labels.numpy() == 1, torch.softmax(logits, 1)[:, 1].numpy())
         return acc, auc, F.cross_entropy(logits, labels).item()
 
     from tqdm.auto import tqdm

@@ -28,9 +28,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from scipy.stats import rankdata
 
 from graphsparse._validation import check_fraction, check_positive_int
+from graphsparse.metrics import average_precision, roc_auc
 from graphsparse.temporal.data import TemporalEdges, as_temporal
 from graphsparse.temporal.model import NAT
 
@@ -145,28 +145,6 @@ class NegativeSampler:
         if strategy == "inductive":
             return self.inductive(batch_positions)
         raise ValueError(f"negative strategy must be one of {NEGATIVE_STRATEGIES}, got {strategy!r}")
-
-
-def average_precision(labels, scores) -> float:
-    """AP = sum_n (R_n - R_{n-1}) P_n over distinct score thresholds (same value as
-    ``sklearn.metrics.average_precision_score``, ties included; ~50x faster on small batches)."""
-    labels = np.asarray(labels, dtype=np.float64)
-    scores = np.asarray(scores, dtype=np.float64)
-    order = np.argsort(-scores, kind="mergesort")
-    scores, labels = scores[order], labels[order]
-    last = np.r_[np.flatnonzero(np.diff(scores)), len(scores) - 1]
-    true_pos = np.cumsum(labels)[last]
-    precision = true_pos / (last + 1)
-    recall = true_pos / true_pos[-1]
-    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
-
-
-def roc_auc(labels, scores) -> float:
-    """ROC-AUC by the rank-sum (Mann-Whitney) formula with average ranks for ties."""
-    labels = np.asarray(labels, dtype=bool)
-    ranks = rankdata(scores)
-    num_pos, num_neg = labels.sum(), (~labels).sum()
-    return float((ranks[labels].sum() - num_pos * (num_pos + 1) / 2) / (num_pos * num_neg))
 
 
 def _batch_metrics(pos, neg):

@@ -11,7 +11,8 @@ from graphsparse.datasets.dsbm import directed_sbm
 from graphsparse.directed import operators as dops
 from graphsparse.directed.models import (DirectedLinkPredictor, DirectedOperators, DirGATConv, DirGNN,
                                          khop_batches)
-from graphsparse.directed.tasks import _binary_auc, link_split, train_link_predictor
+from graphsparse.directed.tasks import link_split, train_link_predictor
+from graphsparse.metrics import average_precision, roc_auc
 from graphsparse.directed.transforms import MagneticEigenvectorPE, MagneticLaplacian
 from graphsparse.graph import as_graph
 
@@ -404,10 +405,14 @@ def test_magnetic_eigenvector_pe_transform():
 
 
 # ----------------------------------------------------------------------- 4. link predictor
-def test_binary_auc_known_values():
-    assert _binary_auc(np.array([0.1, 0.4, 0.35, 0.8]), np.array([0, 0, 1, 1])) == pytest.approx(0.75)
-    assert _binary_auc(np.array([0.5, 0.5]), np.array([0, 1])) == pytest.approx(0.5)
-    assert _binary_auc(np.array([1.0, 2.0]), np.array([0, 1])) == pytest.approx(1.0)
+def test_shared_ranking_metrics_known_values():
+    assert roc_auc(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8])) == pytest.approx(0.75)
+    assert roc_auc(np.array([0, 1]), np.array([0.5, 0.5])) == pytest.approx(0.5)
+    assert roc_auc(np.array([0, 1]), np.array([1.0, 2.0])) == pytest.approx(1.0)
+    assert np.isnan(roc_auc(np.array([1, 1]), np.array([0.2, 0.3])))
+    # AP: ranked positives at 1 and 3 -> (1/1 + 2/3) / 2
+    assert average_precision(np.array([1, 0, 1, 0]), np.array([0.9, 0.8, 0.7, 0.1])) == pytest.approx(5 / 6)
+    assert np.isnan(average_precision(np.array([0, 0]), np.array([0.2, 0.3])))
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from graphsparse.temporal.train import NegativeSampler, chronological_split
 def test_metrics_match_sklearn():
     from sklearn.metrics import average_precision_score, roc_auc_score
 
-    from graphsparse.temporal.train import average_precision, roc_auc
+    from graphsparse.metrics import average_precision, roc_auc
 
     rng = np.random.default_rng(0)
     for trial in range(20):
