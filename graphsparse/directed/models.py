@@ -156,6 +156,8 @@ class DirectedOperators:
 
     * ``'dir'``: ``A_hat = D_out^-1/2 A D_in^-1/2`` (its transpose is the in-direction operator);
       ``self_loops=True`` uses ``A + I`` (every node then also reads itself in both directions);
+      ``dir_normalization='total'`` uses ``D^-1/2 A D^-1/2`` with ``D = D_out + D_in`` instead
+      (:func:`~graphsparse.directed.directed_normalize`, ``kind='total'``);
     * ``'sage'``: ``D_out^-1 A`` (mean over out-neighbours) and ``D_in^-1 A^T`` (in-neighbours);
     * ``'sym_gcn'``: GCN's ``D~^-1/2 (A_sym + I) D~^-1/2`` on the ``union`` symmetrisation;
     * ``'magnetic'``: scaled magnetic Laplacian ``L~ = L - I`` (``lambda_max = 2``) real / imag;
@@ -175,9 +177,12 @@ class DirectedOperators:
 
     @classmethod
     def from_graph(cls, graph, kinds=("dir",), *, q: float = 0.25, alpha: float = 0.1,
-                   num_nodes: int | None = None, self_loops: bool = False) -> "DirectedOperators":
+                   num_nodes: int | None = None, self_loops: bool = False,
+                   dir_normalization: str = "dir") -> "DirectedOperators":
         if isinstance(kinds, str):
             kinds = (kinds,)
+        if dir_normalization not in ("dir", "total"):
+            raise ValueError(f"dir_normalization must be 'dir' or 'total', got {dir_normalization!r}")
         for kind in kinds:
             if kind not in _KINDS:
                 raise ValueError(f"kinds must be drawn from {_KINDS}, got {kind!r}")
@@ -188,7 +193,7 @@ class DirectedOperators:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", dops.UndirectedGraphWarning)
             if "dir" in kinds:
-                graphs["dir"] = dops.directed_normalize(g, "dir", self_loops=self_loops)
+                graphs["dir"] = dops.directed_normalize(g, dir_normalization, self_loops=self_loops)
             if "sage" in kinds:
                 graphs["sage_out"] = dops.directed_normalize(g, "row")
                 graphs["sage_in"] = dops.directed_normalize(g.transpose(), "row")
@@ -206,7 +211,8 @@ class DirectedOperators:
                 graphs["digcn2"] = dops.digcn_second_order(g)
             if "gat" in kinds:
                 graphs["gat"] = Graph(g.indptr, g.indices, None, g.num_nodes, True)
-        return cls(graphs, g.num_nodes, {"q": q, "alpha": alpha, "kinds": tuple(kinds), "self_loops": self_loops})
+        return cls(graphs, g.num_nodes, {"q": q, "alpha": alpha, "kinds": tuple(kinds), "self_loops": self_loops,
+                                         "dir_normalization": dir_normalization})
 
     def op(self, name: str) -> SparseOperator:
         if name not in self._ops:
@@ -258,6 +264,12 @@ def _resolve(adjacency, kinds, num_nodes: int, **kwargs) -> DirectedOperators:
     if isinstance(adjacency, DirectedOperators):
         if adjacency.num_nodes != num_nodes:
             raise ValueError(f"operators cover {adjacency.num_nodes} nodes but x has {num_nodes} rows")
+        defaults = {"self_loops": False, "dir_normalization": "dir"}
+        for key, value in kwargs.items():
+            built = adjacency.params.get(key, defaults.get(key))
+            if key in defaults and "dir" in kinds and built != value:
+                raise ValueError(f"the operators were built with {key}={built!r} but the model expects "
+                                 f"{key}={value!r}; build them with model.build_operators(...)")
         return adjacency
     return DirectedOperators.from_graph(adjacency, kinds, num_nodes=num_nodes, **kwargs)
 
@@ -280,7 +292,11 @@ class DirGCNConv(nn.Module):
     Dir-GCN has none, so a node without in- and out-edges would see only its bias). On sparse
     citation graphs with many sinks and sources the root term matters. ``tie_weights=True`` shares
     ``W_in = W_out`` (half the parameters: ``W (alpha A_hat X + (1 - alpha) A_hat^T X)``), which suits
-    homophilic graphs where direction carries little signal.
+    homophilic graphs where direction carries little signal. ``normalization='total'`` builds
+    ``A_hat = D^-1/2 A D^-1/2`` with the total degree ``D = D_out + D_in`` (a departure from
+    Dir-GNN's ``D_out^-1/2 A D_in^-1/2``, see ``directed_normalize(kind='total')``): with tied
+    weights and ``alpha = 1/2`` the layer is then GCN on ``A + A^T``, and untied it adds direction
+    on top -- on cora_ml it closes most of Dir-GCN's gap to the symmetrised GCN.
 
     ``adjacency`` in :meth:`forward`: a :class:`DirectedOperators` with ``'dir'`` (fast path), or
     anything :func:`as_graph` accepts (edge index, Graph, Data), normalised on each call unless
@@ -290,8 +306,11 @@ class DirGCNConv(nn.Module):
     """
 
     def __init__(self, in_channels: int, out_channels: int, alpha=0.5, *, bias: bool = True, cached: bool = False,
-                 root_weight: bool = False, tie_weights: bool = False):
+                 root_weight: bool = False, tie_weights: bool = False, normalization: str = "dir"):
         super().__init__()
+        if normalization not in ("dir", "total"):
+            raise ValueError(f"normalization must be 'dir' or 'total', got {normalization!r}")
+        self.normalization = normalization
         self.in_channels = check_positive_int(in_channels, "in_channels")
         self.out_channels = check_positive_int(out_channels, "out_channels")
         self.alpha = _check_alpha(alpha)
@@ -314,7 +333,7 @@ class DirGCNConv(nn.Module):
             return _resolve(adjacency, ("dir",), num_nodes)
         if self.cached and self._cache is not None:
             return self._cache
-        operators = _resolve(adjacency, ("dir",), num_nodes)
+        operators = _resolve(adjacency, ("dir",), num_nodes, dir_normalization=self.normalization)
         if self.cached:
             self._cache = operators
         return operators
@@ -607,7 +626,8 @@ class DirGNN(_Model):
     ``alpha`` is shared by all layers (``learn_alpha=True`` makes it a parameter). Returns logits.
     The published best squirrel setting: Dir-GCN, ``alpha=1``, 4 layers, hidden 128, ``jk='max'``,
     ``normalize=True``, lr 0.01. ``root_weight`` adds a self term to every Dir-GCN layer;
-    ``tie_weights`` shares the in/out weights (both Dir-GCN only). ``self_loops``: Dir-GCN
+    ``tie_weights`` shares the in/out weights and ``normalization='total'`` weights both
+    directions by the total degree (all three Dir-GCN only; see :class:`DirGCNConv`). ``self_loops``: Dir-GCN
     normalises ``A + I`` instead of ``A`` (default ``False``); Dir-GAT attends with one self-loop
     per node (default ``True``, see :class:`DirGATConv`); ``None`` picks those defaults.
 
@@ -619,8 +639,14 @@ class DirGNN(_Model):
     def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, num_layers: int = 2, *,
                  conv: str = "dir-gcn", alpha: float = 0.5, learn_alpha: bool = False, jk: str | None = None,
                  normalize: bool = False, dropout: float = 0.0, root_weight: bool = False,
-                 self_loops: bool | None = None, tie_weights: bool = False, heads: int = 1):
+                 self_loops: bool | None = None, tie_weights: bool = False, heads: int = 1,
+                 normalization: str = "dir"):
         super().__init__()
+        if normalization not in ("dir", "total"):
+            raise ValueError(f"normalization must be 'dir' or 'total', got {normalization!r}")
+        if normalization != "dir" and conv != "dir-gcn":
+            raise ValueError(f"normalization applies to conv='dir-gcn' only, got conv={conv!r}")
+        self.normalization = normalization
         if conv not in ("dir-gcn", "dir-sage", "dir-gat"):
             raise ValueError(f"conv must be 'dir-gcn', 'dir-sage' or 'dir-gat', got {conv!r}")
         if jk not in (None, "max", "cat"):
@@ -647,7 +673,8 @@ class DirGNN(_Model):
             self.convs = nn.ModuleList(convs)
         else:
             layer = DirGCNConv if conv == "dir-gcn" else DirSAGEConv
-            extra = {"root_weight": root_weight, "tie_weights": tie_weights} if conv == "dir-gcn" else {}
+            extra = ({"root_weight": root_weight, "tie_weights": tie_weights, "normalization": normalization}
+                     if conv == "dir-gcn" else {})
             self.convs = nn.ModuleList([layer(dims[k], dims[k + 1], alpha, **extra) for k in range(num_layers)])
         self.conv = conv
         self.heads = heads
@@ -661,7 +688,9 @@ class DirGNN(_Model):
             self.head = nn.Linear(hidden_channels * (num_layers if jk == "cat" else 1), out_channels)
 
     def _operator_params(self) -> dict:
-        return {"self_loops": self.self_loops} if self.kinds == ("dir",) else {}
+        if self.kinds == ("dir",):
+            return {"self_loops": self.self_loops, "dir_normalization": self.normalization}
+        return {}
 
     def forward(self, x: torch.Tensor, adjacency) -> torch.Tensor:
         operators = self._ops(adjacency, x.shape[0])

@@ -123,16 +123,25 @@ def directed_normalize(graph, kind: str = "dir", *, self_loops: bool = False) ->
        ``w_ij / sqrt(d_out(i) d_in(j))`` (Dir-GCN, Rossi et al. 2023, eq. 4).
     2. ``kind='row'``: ``D_out^-1 A`` (random walk; rows sum to 1, mean over out-neighbours).
     3. ``kind='col'``: ``A D_in^-1`` (columns sum to 1).
+    4. ``kind='total'``: ``D^-1/2 A D^-1/2`` with the total degree ``D = D_out + D_in`` -- both
+       directions of Dir-GCN weighted as in GCN on the undirected multigraph, so that
+       ``(A_t + A_t^T) / 2`` is GCN's operator of ``A + A^T`` (halved). A deliberate departure from
+       Dir-GNN's ``'dir'``: on homophilic graphs with many sources and sinks (citation graphs)
+       ``'dir'`` gives a node's few out-neighbours far more weight than its many in-neighbours.
 
     Degrees are weighted; zero-degree nodes get factor 0 (no inf, no NaN). ``self_loops=True``
     first gives every node a unit self-loop (existing loops kept). The transpose of the result
     is ``result.transpose()`` (cached).
     """
-    if kind not in ("dir", "row", "col"):
-        raise ValueError(f"kind must be 'dir', 'row' or 'col', got {kind!r}")
+    if kind not in ("dir", "row", "col", "total"):
+        raise ValueError(f"kind must be 'dir', 'row', 'col' or 'total', got {kind!r}")
     g = _check_graph(graph, operation="directed_normalize")
     if self_loops:
         g = g.add_self_loops(1.0)
+    if kind == "total":
+        total = g.out_degree(True) + g.in_degree(True)
+        weights = ops.normalized_weights(g, -0.5, -0.5, row_degree=total, col_degree=total)
+        return Graph(g.indptr, g.indices, weights, g.num_nodes, True)
     exponents = {"dir": (-0.5, -0.5), "row": (-1.0, 0.0), "col": (0.0, -1.0)}[kind]
     weights = ops.normalized_weights(g, *exponents)
     return Graph(g.indptr, g.indices, weights, g.num_nodes, True)

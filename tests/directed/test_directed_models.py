@@ -202,3 +202,31 @@ def test_dirgcn_tied_weights(small_dsbm):
     ref = (0.25 * a_hat @ x + 0.75 * a_hat.T @ x) @ conv.lin_out.weight.T + conv.bias
     torch.testing.assert_close(conv(x, small_dsbm.edge_index), ref, rtol=1e-4, atol=1e-5)
     assert sum(p.numel() for p in conv.parameters()) == 8 * 4 + 4
+
+
+def test_total_degree_normalization_reduces_to_gcn_on_a_plus_at(small_dsbm):
+    # kind='total': D^-1/2 A D^-1/2 with D = D_out + D_in; tied weights + alpha 1/2 = GCN on A + A^T / 2
+    from graphsparse.directed import directed_normalize
+
+    torch.manual_seed(0)
+    a = dense_adj(small_dsbm.edge_index, 300) + np.eye(300)
+    total = a.sum(1) + a.sum(0)
+    ref = np.diag(inv_pow(total, -0.5)) @ a @ np.diag(inv_pow(total, -0.5))
+    got = directed_normalize(as_graph(small_dsbm.edge_index, num_nodes=300), "total", self_loops=True)
+    np.testing.assert_allclose(got.to_scipy().toarray(), ref, rtol=1e-5, atol=1e-7)
+    conv = DirGCNConv(8, 4, alpha=0.5, tie_weights=True, normalization="total", bias=False)
+    x = torch.randn(300, 8)
+    ops = DirectedOperators.from_graph(small_dsbm.edge_index, ("dir",), num_nodes=300, self_loops=True,
+                                       dir_normalization="total")
+    sym = a + a.T
+    expected = 0.5 * np.diag(inv_pow(total, -0.5)) @ sym @ np.diag(inv_pow(total, -0.5)) @ (
+        x.numpy() @ conv.lin_out.weight.detach().numpy().T)
+    np.testing.assert_allclose(conv(x, ops).detach().numpy(), expected, rtol=1e-4, atol=1e-5)
+    model = DirGNN(8, 8, 3, 2, self_loops=True, normalization="total")
+    assert model.build_operators(small_dsbm.edge_index, 300).graphs["dir"] == got
+    with pytest.raises(ValueError, match="dir_normalization"):
+        model(x, DirectedOperators.from_graph(small_dsbm.edge_index, ("dir",), num_nodes=300, self_loops=True))
+    with pytest.raises(ValueError, match="normalization"):
+        DirGNN(8, 8, 3, 2, conv="dir-sage", normalization="total")
+    with pytest.raises(ValueError, match="kind"):
+        directed_normalize(as_graph(small_dsbm.edge_index, num_nodes=300), "bogus")
