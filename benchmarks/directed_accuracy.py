@@ -43,7 +43,7 @@ CONFIGS = {
     "cora_ml": dict(hidden=64, layers=2, jk=None, normalize=False, lr=0.01, dropout=0.5, alpha=0.5,
                     epochs=300, patience=100, splits=5, weight_decay=5e-4, self_loops=True),
 }
-DEFAULT_MODELS = ("mlp", "sym-gcn", "pyg-dirgnn", "dir-gcn")
+DEFAULT_MODELS = ("mlp", "sym-gcn", "pyg-dirgnn", "dir-gcn", "dir-gcn-total")
 
 
 def load(name: str, quick: bool):
@@ -113,6 +113,10 @@ def make_model(name, cfg, in_channels, num_classes):
         return DirGNN(in_channels, h, num_classes, L, alpha=a, jk=jk, normalize=norm, dropout=p,
                       root_weight=cfg.get("root_weight", False), self_loops=cfg.get("self_loops", False),
                       tie_weights=cfg.get("tie_weights", False))
+    if name == "dir-gcn-total":  # total-degree normalisation (DirGCNConv docstring)
+        return DirGNN(in_channels, h, num_classes, L, alpha=a, jk=jk, normalize=norm, dropout=p,
+                      root_weight=cfg.get("root_weight", False), self_loops=cfg.get("self_loops", False),
+                      tie_weights=cfg.get("tie_weights", False), normalization="total")
     if name == "dir-sage":
         return DirGNN(in_channels, h, num_classes, L, conv="dir-sage", alpha=a, jk=jk, normalize=norm, dropout=p)
     if name == "magnet":
