@@ -2,7 +2,8 @@
 
 * :class:`FastRP` -- scikit-learn estimator (``fit(graph)``, ``embedding_``, ``transform(nodes)``,
   ``embed_new_nodes``); ``FastRP.paper()`` / ``FastRP.gds()`` give the two published configurations.
-* :class:`FastRPTuner` -- seeded, time-bounded search of ``beta`` and the last iteration weight.
+* :class:`FastRPTuner` -- seeded, time-bounded search of ``beta``, the last iteration weight and
+  (optionally) the iteration-weight scheme and projection, on a validation split of the labelled nodes.
 * :class:`~graphsparse.embed.transforms.FastRPEmbedding` -- PyG transform (imported lazily: torch).
 """
 from graphsparse.embed.fastrp import GDS_DEFAULTS, PAPER_DEFAULTS, FastRP

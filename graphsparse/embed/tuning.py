@@ -1,26 +1,58 @@
-"""Seeded, time-bounded search of FastRP's ``beta`` and last iteration weight (the paper's protocol).
+"""Seeded, time-bounded search of FastRP's hyper-parameters on a validation split of the labelled nodes.
 
 The paper (Chen et al., CIKM 2019, Sec. 5) tuned ``alpha_k`` (the weight of the last power, log-uniform
 in [1, 64]) and ``beta = normalization_strength`` (uniform in [-1, 0]) at a small dimension (d = 64) on
 a validation split, maximising macro-F1 at 10 % training, then embedded at d = 512 with the best
-values. :class:`FastRPTuner` does that automatically:
+values. :class:`FastRPTuner` does that automatically, and optionally also searches the structure of
+the propagation (how many steps and which weights, which random projection):
 
-1. a fixed validation split of the labelled nodes (``train_fraction`` for the classifier, the rest
-   scored), drawn from ``random_state``;
-2. ``n_trials`` candidates: ``search="random"`` draws ``(beta, alpha_k)`` from the ranges above
-   (``rng = default_rng(random_state)``); ``search="grid"`` walks a ``grid_size x grid_size`` grid;
-   the first candidate is always the base configuration (the published ``[0,0,1,6.67]``, ``-0.64``),
-   so tuning never returns something worse on the validation split than the default;
-3. each candidate: ``FastRP(n_components, random_state=random_state, **base_params, beta, weights)``
-   embeds the graph, ``scorer(embedding, y, train_idx, val_idx)`` scores it (default: macro-F1 of a
-   one-vs-rest ``LogisticRegression(C=0.1, liblinear)`` predicting the top-k labels, k = true count);
-4. no new trial starts once ``time_budget_s`` has elapsed (at least one trial always runs).
+1. Validation protocol: only the nodes labelled in ``y`` are used (give the evaluation's test nodes
+   the label -1 / an all-zero row and they are never seen). ``n_splits`` random splits of those
+   nodes (``train_fraction`` for the classifier, the rest scored), drawn from ``random_state``; a
+   candidate's score is the mean over the splits (``n_splits = 1``: the paper's single split).
+2. Search space (every candidate is a point of it):
 
-``best_params_`` holds ``normalization_strength`` and ``iteration_weights`` to pass to ``FastRP``;
+   a. ``normalization_strength`` ``beta ~ U(beta_range)`` (paper: [-1, 0]);
+   b. ``weight_schemes`` -- the family of iteration weights ``alpha_1..alpha_k``:
+
+      * ``"paper"`` (the default, alone): the leading weights of ``base_params['iteration_weights']``
+        (published ``(0, 0, 1)``) and a last weight ``alpha_k ~ logU(last_weight_range)`` (paper:
+        [1, 64]); propagation as in ``base_params`` (paper: the raw ``N_{i-1}`` propagates);
+      * ``("flat", m)`` or ``("flat", m, z)``: ``z`` zeros then ``m`` ones, ``(0,)*z + (1,)*m``
+        (``z`` defaults to 2), with the Neo4j GDS propagation ``e_i = rowL2(P e_{i-1})``
+        (``propagate_normalized=True``: a deep walk over a row-stochastic ``P`` without it collapses
+        to the stationary average). Nothing is tuned inside the family;
+      * a ``dict`` of :class:`FastRP` parameters (must hold ``iteration_weights``; not
+        ``normalization_strength`` / ``projection``, which are searched): fixed weights, e.g.
+        ``{"iteration_weights": (0, 1, 1), "propagate_normalized": True}``;
+   c. ``projections`` -- the random matrix ``R``: ``"sparse"`` (density ``1/sqrt(n)`` by default)
+      and/or ``"gaussian"`` (``None``: the base projection only).
+
+   ``search="random"``: after the first candidate, the structural choices (scheme x projection) are
+   visited round-robin in a seeded random order -- every combination is tried equally often -- and
+   ``beta`` (and ``alpha_k`` for ``"paper"``) are drawn at random (``rng = default_rng(random_state)``;
+   with the default space the stream is exactly that of the paper-only tuner). ``search="grid"``:
+   for each combination a ``grid_size x grid_size`` grid of ``(beta, alpha_k)`` (``"paper"``) or
+   ``grid_size`` values of ``beta`` (other schemes), capped by ``n_trials``.
+   When ``"paper"`` and the base projection are in the space, the first candidate is the base
+   configuration (published ``[0,0,1,6.67]``, ``-0.64``), so tuning never returns something worse on
+   the validation splits than the default.
+3. Each candidate: ``FastRP(n_components, random_state=seed, **base_params, **candidate)`` embeds the
+   graph (the same seed, i.e. the same random vectors, for every candidate), and it is scored on each
+   split by ``scoring``: ``"macro"`` (default) or ``"micro"`` F1 of a one-vs-rest
+   ``LogisticRegression(C=0.1, liblinear)`` predicting each node's top-k labels (k = its true count;
+   k = 1, i.e. argmax, for single-label ``y``), or a callable ``(embedding, y, train_idx, val_idx) ->
+   float`` (higher is better). The older ``scorer=`` argument, when given, takes precedence.
+4. Budget: at most ``n_trials`` candidates; no new candidate starts once ``time_budget_s`` has elapsed
+   (at least one always runs).
+
+``best_params_`` holds ``normalization_strength``, ``iteration_weights``, ``projection`` and
+``propagate_normalized`` to pass to ``FastRP`` (on top of ``base_params_``);
 ``best_estimator(n_components)`` returns the configured estimator (unfitted).
 """
 from __future__ import annotations
 
+import itertools
 import numbers
 import time
 
@@ -32,6 +64,8 @@ from graphsparse.embed.fastrp import PAPER_DEFAULTS, FastRP, _coerce_graph
 
 __all__ = ["FastRPTuner", "default_scorer"]
 
+_STRUCTURAL = ("normalization_strength", "iteration_weights", "projection", "propagate_normalized")
+
 
 def _as_label_matrix(y) -> np.ndarray:
     import scipy.sparse as sp
@@ -40,7 +74,7 @@ def _as_label_matrix(y) -> np.ndarray:
     if y.ndim == 1:
         if not np.issubdtype(y.dtype, np.integer):
             raise TypeError(f"y must hold integer class ids (1-D) or a multi-hot matrix (2-D), got dtype {y.dtype}")
-        onehot = np.zeros((y.shape[0], int(y.max()) + 1), dtype=np.int8)
+        onehot = np.zeros((y.shape[0], max(int(y.max()), 0) + 1), dtype=np.int8)
         labelled = y >= 0
         onehot[np.flatnonzero(labelled), y[labelled]] = 1
         return onehot
@@ -49,8 +83,8 @@ def _as_label_matrix(y) -> np.ndarray:
     return (y > 0).astype(np.int8)
 
 
-def default_scorer(embedding, y, train_idx, val_idx, C: float = 0.1) -> float:
-    """Macro-F1 of one-vs-rest liblinear LR (C=0.1) predicting each node's top-k labels."""
+def default_scorer(embedding, y, train_idx, val_idx, C: float = 0.1, average: str = "macro") -> float:
+    """``average``-F1 (macro or micro) of one-vs-rest liblinear LR (C=0.1) predicting each node's top-k labels."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import f1_score
     from sklearn.multiclass import OneVsRestClassifier
@@ -61,41 +95,63 @@ def default_scorer(embedding, y, train_idx, val_idx, C: float = 0.1) -> float:
     keep = train_labels.sum(axis=0) > 0  # a label absent from the training part cannot be learnt
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        clf = OneVsRestClassifier(LogisticRegression(C=C, solver="liblinear"))
-        clf.fit(embedding[train_idx], train_labels[:, keep])
         scores = np.full((len(val_idx), labels.shape[1]), -np.inf)
-        scores[:, keep] = clf.predict_proba(embedding[val_idx])
+        if keep.sum() == 1:  # a single learnable label: every node gets it first
+            scores[:, keep] = 1.0
+        else:
+            clf = OneVsRestClassifier(LogisticRegression(C=C, solver="liblinear"))
+            clf.fit(embedding[train_idx], train_labels[:, keep])
+            scores[:, keep] = clf.predict_proba(embedding[val_idx])
     counts = labels[val_idx].sum(axis=1)
     order = np.argsort(-scores, axis=1)
     pred = np.zeros_like(scores, dtype=np.int8)
     for i, k in enumerate(counts):
         pred[i, order[i, :k]] = 1
-    return float(f1_score(labels[val_idx], pred, average="macro", zero_division=0))
+    return float(f1_score(labels[val_idx], pred, average=average, zero_division=0))
+
+
+def _scheme_label(scheme) -> str:
+    if isinstance(scheme, str):
+        return scheme
+    if isinstance(scheme, dict):
+        return "custom"
+    return f"flat{scheme[1]}+{scheme[2]}z"
 
 
 class FastRPTuner(BaseEstimator):
-    """Random/grid search of ``normalization_strength`` and the last iteration weight (module doc).
+    """Random/grid search of ``beta``, the iteration-weight scheme and the projection (module doc).
 
     Parameters
     ----------
     n_components : int -- dimension used while tuning (the paper: 64).
-    n_trials : int -- number of candidates (random search; grid: ``grid_size**2`` capped by it).
+    n_trials : int -- number of candidates (grid: the grid, capped by it).
     time_budget_s : float or None -- no new trial after this many seconds.
     search : "random" or "grid"
     beta_range : (low, high) -- uniform range of ``normalization_strength``.
-    last_weight_range : (low, high) -- log-uniform range of the last iteration weight (> 0).
+    last_weight_range : (low, high) -- log-uniform range of the last iteration weight (> 0), ``"paper"`` scheme.
     grid_size : int -- points per axis for ``search="grid"``.
     base_params : dict or None -- other FastRP parameters (default: the paper's; ``iteration_weights``
-        gives the fixed leading weights; its last entry is what is tuned).
-    train_fraction : float in (0, 1) -- share of labelled nodes the classifier is trained on.
-    scorer : callable ``(embedding, y, train_idx, val_idx) -> float`` (higher is better) or None.
+        gives the fixed leading weights of the ``"paper"`` scheme; its last entry is what is tuned).
+    train_fraction : float in (0, 1) -- share of the labelled nodes the classifier is trained on.
+    scorer : callable ``(embedding, y, train_idx, val_idx) -> float`` (higher is better) or None;
+        overrides ``scoring`` (kept for backwards compatibility).
     random_state : int or None
-    verbose : bool
+    verbose : bool -- tqdm progress over the candidates.
+    weight_schemes : sequence or None -- iteration-weight families (module doc, 2b): ``"paper"``,
+        ``("flat", m)`` / ``("flat", m, z)``, or a dict of FastRP parameters. None: ``("paper",)``.
+    projections : sequence of "sparse"/"gaussian", or None (the base projection only).
+    scoring : "macro", "micro" or callable -- validation objective (module doc, 3).
+    n_splits : int -- random validation splits averaged per candidate.
+
+    Attributes
+    ----------
+    best_params_, best_score_, best_scheme_ (label: "paper", "flat<m>+<z>z" or "custom"), base_params_, trials_ (one dict per candidate: its parameters, ``scheme``,
+    ``score``, ``split_scores``, ``seconds``), train_idx_ / val_idx_ (first split), splits_, elapsed_s_.
     """
 
     def __init__(self, n_components=64, n_trials=20, time_budget_s=None, search="random", beta_range=(-1.0, 0.0),
                  last_weight_range=(1.0, 64.0), grid_size=5, base_params=None, train_fraction=0.1, scorer=None,
-                 random_state=0, verbose=False):
+                 random_state=0, verbose=False, weight_schemes=None, projections=None, scoring="macro", n_splits=1):
         self.n_components = n_components
         self.n_trials = n_trials
         self.time_budget_s = time_budget_s
@@ -108,8 +164,82 @@ class FastRPTuner(BaseEstimator):
         self.scorer = scorer
         self.random_state = random_state
         self.verbose = verbose
+        self.weight_schemes = weight_schemes
+        self.projections = projections
+        self.scoring = scoring
+        self.n_splits = n_splits
 
-    def _candidates(self, rng, base_weights, base_beta):
+    # ------------------------------------------------------------------ validation
+    def _checked_schemes(self) -> list:
+        schemes = ("paper",) if self.weight_schemes is None else self.weight_schemes
+        if isinstance(schemes, (str, dict)) or not hasattr(schemes, "__iter__"):
+            raise ValueError(f"weight_schemes must be a list of schemes ('paper', ('flat', m[, z]), dict), "
+                             f"got {schemes!r}")
+        out = []
+        for scheme in schemes:
+            if isinstance(scheme, str):
+                if scheme != "paper":
+                    raise ValueError(f"weight_schemes: unknown scheme {scheme!r} (use 'paper', ('flat', m[, z]) "
+                                     "or a dict of FastRP parameters)")
+                out.append("paper")
+            elif isinstance(scheme, dict):
+                if "iteration_weights" not in scheme:
+                    raise ValueError(f"weight_schemes: a dict scheme needs 'iteration_weights', got {scheme!r}")
+                bad = set(scheme) - set(FastRP().get_params()) | set(scheme) & {"n_components", "random_state",
+                                                                                  "normalization_strength",
+                                                                                  "projection"}
+                if bad:
+                    raise ValueError(f"weight_schemes: a dict scheme may not set {sorted(bad)}")
+                weights = np.asarray(scheme["iteration_weights"], dtype=np.float64).reshape(-1)
+                if weights.size == 0 or not np.isfinite(weights).all():
+                    raise ValueError(f"weight_schemes: iteration_weights must be non-empty and finite, got {scheme!r}")
+                out.append({**scheme, "iteration_weights": tuple(float(w) for w in weights)})
+            elif isinstance(scheme, (tuple, list)) and len(scheme) in (2, 3) and scheme[0] == "flat":
+                ints = [v for v in scheme[1:] if isinstance(v, numbers.Integral) and not isinstance(v, bool)]
+                if len(ints) != len(scheme) - 1 or scheme[1] < 1 or (len(scheme) == 3 and scheme[2] < 0):
+                    raise ValueError(f"weight_schemes: ('flat', m, z) needs integers m >= 1 and z >= 0, got {scheme!r}")
+                out.append(("flat", int(scheme[1]), int(scheme[2]) if len(scheme) == 3 else 2))
+            else:
+                raise ValueError(f"weight_schemes: unknown scheme {scheme!r} (use 'paper', ('flat', m[, z]) "
+                                 "or a dict of FastRP parameters)")
+        if not out:
+            raise ValueError("weight_schemes must hold at least one scheme, got an empty list")
+        return out
+
+    def _checked_projections(self, base_projection: str) -> list:
+        if self.projections is None:
+            return [base_projection]
+        projections = [self.projections] if isinstance(self.projections, str) else list(self.projections)
+        if not projections or any(p not in ("sparse", "gaussian") for p in projections):
+            raise ValueError(f"projections must be a non-empty list of 'sparse'/'gaussian', got {self.projections!r}")
+        return list(dict.fromkeys(projections))
+
+    def _checked_scorer(self):
+        if self.scorer is not None:
+            if not callable(self.scorer):
+                raise TypeError(f"scorer must be callable (embedding, y, train_idx, val_idx) -> float, "
+                                f"got {self.scorer!r}")
+            return self.scorer, True
+        if callable(self.scoring):
+            return self.scoring, True
+        if isinstance(self.scoring, str) and self.scoring in ("macro", "micro"):
+            average = self.scoring
+            return (lambda emb, labels, tr, va: default_scorer(emb, labels, tr, va, average=average)), False
+        raise ValueError(f"scoring must be 'macro', 'micro' or a callable (embedding, y, train_idx, val_idx) "
+                         f"-> float, got {self.scoring!r}")
+
+    # ------------------------------------------------------------------ search space
+    def _scheme_params(self, scheme, base, base_weights, weight) -> dict:
+        if scheme == "paper":
+            return dict(iteration_weights=base_weights[:-1] + (float(weight),),
+                        propagate_normalized=bool(base.get("propagate_normalized", False)))
+        if isinstance(scheme, dict):
+            return {"propagate_normalized": bool(base.get("propagate_normalized", False)), **scheme}
+        _, ones, zeros = scheme
+        return dict(iteration_weights=(0.0,) * zeros + (1.0,) * ones, propagate_normalized=True)
+
+    def _candidates(self, rng, base, base_weights, base_beta, schemes, projections):
+        """Yield ``(scheme, projection, beta, last_weight or None)``."""
         low_b, high_b = (float(v) for v in self.beta_range)
         low_w, high_w = (float(v) for v in self.last_weight_range)
         if not (np.isfinite([low_b, high_b]).all() and low_b <= high_b):
@@ -117,21 +247,39 @@ class FastRPTuner(BaseEstimator):
         if not (0 < low_w <= high_w and np.isfinite(high_w)):
             raise ValueError(f"last_weight_range must satisfy 0 < low <= high, got {self.last_weight_range!r}")
         n_trials = check_positive_int(self.n_trials, "n_trials")
-        yield base_beta, float(base_weights[-1])
-        if self.search == "random":
-            for _ in range(n_trials - 1):
-                yield float(rng.uniform(low_b, high_b)), float(np.exp(rng.uniform(np.log(low_w), np.log(high_w))))
-        elif self.search == "grid":
-            size = check_positive_int(self.grid_size, "grid_size")
-            grid = [(b, w) for b in np.linspace(low_b, high_b, size)
-                    for w in np.geomspace(low_w, high_w, size)]
-            for beta, weight in grid[: n_trials - 1]:
-                yield float(beta), float(weight)
-        else:
+        if self.search not in ("random", "grid"):
             raise ValueError(f"search must be 'random' or 'grid', got {self.search!r}")
+        combos = list(itertools.product(range(len(schemes)), projections))
+        base_projection = base.get("projection", "sparse")
+        emitted = 0
+        if "paper" in schemes and base_projection in projections:
+            yield "paper", base_projection, base_beta, float(base_weights[-1])
+            emitted = 1
+        if self.search == "random":
+            order: list = []
+            while emitted < n_trials:
+                if not order:
+                    order = [combos[i] for i in rng.permutation(len(combos))] if len(combos) > 1 else list(combos)
+                beta = float(rng.uniform(low_b, high_b))
+                weight = float(np.exp(rng.uniform(np.log(low_w), np.log(high_w))))
+                index, projection = order.pop(0)
+                scheme = schemes[index]
+                yield scheme, projection, beta, (weight if scheme == "paper" else None)
+                emitted += 1
+        else:
+            size = check_positive_int(self.grid_size, "grid_size")
+            grid = []
+            for index, projection in combos:
+                scheme = schemes[index]
+                weights = np.geomspace(low_w, high_w, size) if scheme == "paper" else [None]
+                grid += [(scheme, projection, float(b), None if w is None else float(w))
+                         for b in np.linspace(low_b, high_b, size) for w in weights]
+            yield from grid[: n_trials - emitted]
 
+    # ------------------------------------------------------------------ fit
     def fit(self, X, y, *, features=None):
-        """Search on graph ``X`` with labels ``y`` ((n,) class ids, -1 = unlabelled, or (n, L) multi-hot)."""
+        """Search on graph ``X`` with labels ``y`` ((n,) class ids, -1 = unlabelled, or (n, L) multi-hot,
+        all-zero row = unlabelled). Unlabelled nodes are embedded but their labels are never used."""
         graph = _coerce_graph(X)
         labels = _as_label_matrix(y)
         if labels.shape[0] != graph.num_nodes:
@@ -143,52 +291,70 @@ class FastRPTuner(BaseEstimator):
         if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) or not 0 < fraction < 1:
             raise ValueError(f"train_fraction must lie in (0, 1), got {fraction!r}")
         if self.time_budget_s is not None and not (isinstance(self.time_budget_s, numbers.Real)
+                                                   and not isinstance(self.time_budget_s, bool)
                                                    and self.time_budget_s > 0):
             raise ValueError(f"time_budget_s must be None or > 0, got {self.time_budget_s!r}")
-        scorer = default_scorer if self.scorer is None else self.scorer
-        if not callable(scorer):
-            raise TypeError(f"scorer must be callable (embedding, y, train_idx, val_idx) -> float, got {scorer!r}")
-        rng = np.random.default_rng(self.random_state)
-        perm = rng.permutation(labelled)
-        n_train = min(max(1, int(round(fraction * perm.size))), perm.size - 1)
-        train_idx, val_idx = np.sort(perm[:n_train]), np.sort(perm[n_train:])
+        n_splits = check_positive_int(self.n_splits, "n_splits")
+        scorer, custom = self._checked_scorer()
+        schemes = self._checked_schemes()
         base = {**PAPER_DEFAULTS, **(self.base_params or {})}
         base_weights = tuple(float(w) for w in base["iteration_weights"])
         if len(base_weights) == 0:
             raise ValueError("base_params['iteration_weights'] must not be empty")
         base_beta = float(base["normalization_strength"])
+        projections = self._checked_projections(base.get("projection", "sparse"))
+
+        rng = np.random.default_rng(self.random_state)
+        n_train = min(max(1, int(round(fraction * labelled.size))), labelled.size - 1)
+        splits = []
+        perm = rng.permutation(labelled)
+        splits.append((np.sort(perm[:n_train]), np.sort(perm[n_train:])))
+        if n_splits > 1:  # a spawned stream: the candidates do not depend on n_splits
+            split_rng = rng.spawn(1)[0]
+            for _ in range(n_splits - 1):
+                perm = split_rng.permutation(labelled)
+                splits.append((np.sort(perm[:n_train]), np.sort(perm[n_train:])))
         seed = int(rng.integers(0, 2**31 - 1)) if self.random_state is None else self.random_state
+        candidates = list(self._candidates(rng, base, base_weights, base_beta, schemes, projections))
+        fixed = {k: v for k, v in base.items() if k not in _STRUCTURAL + ("n_components", "random_state")}
         start = time.perf_counter()
         trials = []
-        candidates = list(self._candidates(rng, base_weights, base_beta))
         iterator = candidates
         if self.verbose:
             from tqdm.auto import tqdm
 
             iterator = tqdm(candidates, desc="FastRPTuner", leave=False)
-        for beta, weight in iterator:
+        for scheme, projection, beta, weight in iterator:
             if trials and self.time_budget_s is not None and time.perf_counter() - start > self.time_budget_s:
                 break
-            params = {**base, "normalization_strength": beta, "iteration_weights": base_weights[:-1] + (weight,)}
+            params = dict(normalization_strength=beta, projection=projection,
+                          **self._scheme_params(scheme, base, base_weights, weight))
             t0 = time.perf_counter()
-            model = FastRP(n_components=self.n_components, random_state=seed,
-                           **{k: v for k, v in params.items() if k not in ("n_components", "random_state")})
+            model = FastRP(n_components=self.n_components, random_state=seed, **{**fixed, **params})
             embedding = model.fit_transform(graph, features=features)
-            score = float(scorer(embedding, y if self.scorer is not None else labels, train_idx, val_idx))
-            trials.append(dict(normalization_strength=beta, last_weight=weight, score=score,
+            split_scores = [float(scorer(embedding, y if custom else labels, tr, va)) for tr, va in splits]
+            trials.append(dict(params, scheme=_scheme_label(scheme), last_weight=float(params["iteration_weights"][-1]),
+                               score=float(np.mean(split_scores)), split_scores=split_scores,
                                seconds=time.perf_counter() - t0))
+            if self.verbose:
+                iterator.set_postfix(best=max(t["score"] for t in trials), refresh=False)
+        if self.verbose:
+            iterator.close()
         best = max(range(len(trials)), key=lambda i: trials[i]["score"])
         self.trials_ = trials
         self.best_score_ = trials[best]["score"]
-        self.best_params_ = dict(normalization_strength=trials[best]["normalization_strength"],
-                                 iteration_weights=base_weights[:-1] + (trials[best]["last_weight"],))
-        self.base_params_ = {k: v for k, v in base.items() if k not in ("normalization_strength", "iteration_weights")}
-        self.train_idx_, self.val_idx_ = train_idx, val_idx
+        self.best_params_ = {k: v for k, v in trials[best].items()
+                             if k in _STRUCTURAL or k in _extra_keys(schemes)}
+        self.best_scheme_ = trials[best]["scheme"]
+        self.base_params_ = {k: v for k, v in base.items()
+                             if k not in _STRUCTURAL and k not in self.best_params_}
+        self.splits_ = splits
+        self.train_idx_, self.val_idx_ = splits[0]
         self.elapsed_s_ = time.perf_counter() - start
         return self
 
     def best_estimator(self, n_components=None, **overrides) -> FastRP:
-        """An unfitted :class:`FastRP` with the base parameters and the best ``beta``/weights."""
+        """An unfitted :class:`FastRP` with the base parameters and the best candidate's."""
         if not hasattr(self, "best_params_"):
             from sklearn.exceptions import NotFittedError
 
@@ -197,3 +363,8 @@ class FastRPTuner(BaseEstimator):
         params["n_components"] = self.n_components if n_components is None else n_components
         params.setdefault("random_state", self.random_state)
         return FastRP(**params)
+
+
+def _extra_keys(schemes) -> set:
+    """FastRP parameters set by dict schemes (besides the structural ones)."""
+    return {k for s in schemes if isinstance(s, dict) for k in s}

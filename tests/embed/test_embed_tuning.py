@@ -85,3 +85,180 @@ def test_tuner_label_shape_and_unfitted(rng):
 
     with pytest.raises(NotFittedError):
         FastRPTuner().best_estimator()
+
+
+# ---------------------------------------------------------------- structural search (weight schemes, projections)
+SCHEMES = ["paper", ("flat", 4), ("flat", 6, 1)]
+FLAT4 = (0.0, 0.0, 1.0, 1.0, 1.0, 1.0)
+FLAT6 = (0.0,) + (1.0,) * 6
+
+
+def test_tuner_search_space_is_honoured_and_seeded(rng):
+    graph, y = planted_partition(rng, n=120)
+    kw = dict(n_components=8, n_trials=13, weight_schemes=SCHEMES, projections=["sparse", "gaussian"],
+              train_fraction=0.5, random_state=5)
+    a = FastRPTuner(**kw).fit(graph, y)
+    b = FastRPTuner(**kw).fit(graph, y)
+    c = FastRPTuner(**{**kw, "random_state": 6}).fit(graph, y)
+    key = lambda t: (t["scheme"], t["projection"], t["normalization_strength"], t["iteration_weights"], t["score"])
+    assert [key(t) for t in a.trials_] == [key(t) for t in b.trials_]
+    assert [key(t) for t in a.trials_] != [key(t) for t in c.trials_]
+    assert len(a.trials_) == 13
+    first = a.trials_[0]  # the published configuration comes first
+    assert (first["scheme"], first["projection"], first["iteration_weights"]) == ("paper", "sparse", (0, 0, 1, 6.67))
+    # the 12 others visit the 3 x 2 structural combinations round-robin: each exactly twice
+    combos = [(t["scheme"], t["projection"]) for t in a.trials_[1:]]
+    assert sorted(set(combos)) == sorted((s, p) for s in ("paper", "flat4+2z", "flat6+1z")
+                                         for p in ("sparse", "gaussian"))
+    assert all(combos.count(combo) == 2 for combo in set(combos))
+    assert len(set(combos[:6])) == 6  # a full cycle before any repetition
+    for t in a.trials_[1:]:
+        assert -1.0 <= t["normalization_strength"] <= 0.0
+        if t["scheme"] == "paper":
+            assert t["iteration_weights"][:3] == (0.0, 0.0, 1.0) and 1.0 <= t["last_weight"] <= 64.0
+            assert t["propagate_normalized"] is False
+        else:
+            assert t["iteration_weights"] == (FLAT4 if t["scheme"] == "flat4+2z" else FLAT6)
+            assert t["propagate_normalized"] is True and t["last_weight"] == 1.0
+    # best_params_ reproduce the best trial exactly (same seed => same embedding => same score)
+    best = max(a.trials_, key=lambda t: t["score"])
+    assert a.best_score_ == best["score"]
+    assert {k: a.best_params_[k] for k in ("projection", "iteration_weights", "propagate_normalized")} == \
+        {k: best[k] for k in ("projection", "iteration_weights", "propagate_normalized")}
+    model = a.best_estimator()
+    assert model.projection == best["projection"] and model.scale_output is True  # base (paper) params kept
+    from graphsparse.embed.tuning import default_scorer
+
+    emb = model.fit_transform(graph)
+    again = np.mean([default_scorer(emb, y, tr, va) for tr, va in a.splits_])
+    assert again == pytest.approx(a.best_score_, abs=1e-12)
+
+
+def test_tuner_default_space_matches_paper_only_stream(rng):
+    """Without structural options the candidates are exactly those of the paper-only tuner."""
+    graph, y = planted_partition(rng, n=80)
+    a = FastRPTuner(n_components=4, n_trials=6, random_state=2).fit(graph, y)
+    b = FastRPTuner(n_components=4, n_trials=6, random_state=2, weight_schemes=["paper"],
+                    projections=["sparse"]).fit(graph, y)
+    gen = np.random.default_rng(2)
+    gen.permutation(80)  # the validation split is drawn first
+    expected = [(-0.64, 6.67)] + [(gen.uniform(-1, 0), float(np.exp(gen.uniform(0, np.log(64))))) for _ in range(5)]
+    for trials in (a.trials_, b.trials_):
+        got = [(t["normalization_strength"], t["last_weight"]) for t in trials]
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+        assert {t["scheme"] for t in trials} == {"paper"} and {t["projection"] for t in trials} == {"sparse"}
+
+
+def test_tuner_without_paper_scheme_and_dict_scheme(rng):
+    graph, y = planted_partition(rng, n=80)
+    custom = {"iteration_weights": (0.0, 1.0, 1.0), "propagate_normalized": True, "scale_output": False}
+    tuner = FastRPTuner(n_components=4, n_trials=4, weight_schemes=[custom, ("flat", 3, 0)],
+                        random_state=0).fit(graph, y)
+    # no "paper" scheme: no base trial, every candidate comes from the given schemes
+    assert {t["scheme"] for t in tuner.trials_} == {"custom", "flat3+0z"}
+    assert all(t["normalization_strength"] != -0.64 for t in tuner.trials_)
+    for t in tuner.trials_:
+        if t["scheme"] == "custom":
+            assert t["iteration_weights"] == (0.0, 1.0, 1.0) and t["scale_output"] is False
+        else:
+            assert t["iteration_weights"] == (1.0, 1.0, 1.0) and "scale_output" not in t
+    model = tuner.best_estimator()
+    assert model.scale_output is (tuner.best_scheme_ != "custom")
+
+
+def test_tuner_grid_over_schemes(rng):
+    graph, y = planted_partition(rng, n=80)
+    tuner = FastRPTuner(n_components=4, n_trials=100, search="grid", grid_size=2, weight_schemes=["paper", ("flat", 3)],
+                        random_state=0).fit(graph, y)
+    # base + 2 x 2 (beta, last weight) for "paper" + 2 betas for the flat scheme
+    assert len(tuner.trials_) == 7
+    flat = [t for t in tuner.trials_ if t["scheme"] == "flat3+2z"]
+    assert sorted(t["normalization_strength"] for t in flat) == [-1.0, 0.0]
+    capped = FastRPTuner(n_components=4, n_trials=3, search="grid", grid_size=2, weight_schemes=["paper", ("flat", 3)],
+                         random_state=0).fit(graph, y)
+    assert len(capped.trials_) == 3
+
+
+def test_tuner_splits_scoring_and_unlabelled_nodes_never_used(rng):
+    graph, y = planted_partition(rng, n=160)
+    masked = y.copy()
+    hidden = rng.permutation(160)[:100]  # "test" nodes: unlabelled for the tuner
+    masked[hidden] = -1
+    seen = set()
+
+    def scorer(embedding, labels, train_idx, val_idx):
+        seen.update(train_idx.tolist())
+        seen.update(val_idx.tolist())
+        assert not set(train_idx) & set(val_idx)
+        return float(len(train_idx))
+
+    tuner = FastRPTuner(n_components=4, n_trials=3, n_splits=3, scoring=scorer, train_fraction=0.5,
+                        random_state=1).fit(graph, masked)
+    assert seen == set(np.flatnonzero(masked >= 0).tolist())
+    assert len(tuner.splits_) == 3 and all(len(t["split_scores"]) == 3 for t in tuner.trials_)
+    assert len({tuple(tr) for tr, _ in tuner.splits_}) == 3  # different splits
+    # the first split is the one of the single-split tuner (backwards compatible train_idx_/val_idx_)
+    single = FastRPTuner(n_components=4, n_trials=3, scoring=scorer, train_fraction=0.5, random_state=1).fit(graph, masked)
+    np.testing.assert_array_equal(single.train_idx_, tuner.train_idx_)
+    assert [t["normalization_strength"] for t in single.trials_] == [t["normalization_strength"] for t in tuner.trials_]
+    # scoring="micro" / "macro" are the default scorer's averages, means over the splits
+    from graphsparse.embed.tuning import default_scorer
+
+    for average in ("micro", "macro"):
+        tun = FastRPTuner(n_components=8, n_trials=2, n_splits=2, scoring=average, train_fraction=0.5,
+                          random_state=1).fit(graph, masked)
+        emb = FastRP(n_components=8, random_state=1, **{k: tun.trials_[1][k] for k in (
+            "normalization_strength", "iteration_weights", "projection", "propagate_normalized")}).fit_transform(graph)
+        expected = np.mean([default_scorer(emb, masked, tr, va, average=average) for tr, va in tun.splits_])
+        assert tun.trials_[1]["score"] == pytest.approx(expected, abs=1e-12)
+
+
+def test_tuner_budget_is_respected(rng):
+    import time
+
+    graph, y = planted_partition(rng, n=80)
+
+    def slow(embedding, labels, train_idx, val_idx):
+        time.sleep(0.15)
+        return 0.0
+
+    tuner = FastRPTuner(n_components=4, n_trials=100, time_budget_s=0.5, scoring=slow, n_splits=2,
+                        weight_schemes=["paper", ("flat", 3)], random_state=0).fit(graph, y)
+    longest = max(t["seconds"] for t in tuner.trials_)
+    assert 1 <= len(tuner.trials_) < 100
+    assert tuner.elapsed_s_ <= 0.5 + longest + 0.1  # no trial starts after the budget
+
+
+def test_tuner_picks_deep_propagation_on_weak_sbm():
+    """Sparse SBM (mean degree ~4, weak contrast): 1-2 hops see too little, a deep walk separates the blocks."""
+    from graphsparse.datasets import sbm
+
+    probs = np.full((4, 4), 0.004) + np.eye(4) * 0.008
+    graph, y = sbm([150] * 4, probs, seed=0, return_labels=True)
+    tuner = FastRPTuner(n_components=32, n_trials=7, weight_schemes=["paper", ("flat", 1, 0), ("flat", 12, 2)],
+                        scoring="micro", n_splits=2, train_fraction=0.5, random_state=0).fit(graph, y)
+    assert tuner.best_scheme_ == "flat12+2z"
+    assert len(tuner.best_params_["iteration_weights"]) == 14 and tuner.best_params_["propagate_normalized"]
+    deep = max(t["score"] for t in tuner.trials_ if t["scheme"] == "flat12+2z")
+    short = max(t["score"] for t in tuner.trials_ if t["scheme"] != "flat12+2z")
+    assert deep > short + 0.03
+
+
+@pytest.mark.parametrize("params,match", [
+    (dict(weight_schemes="paper"), "weight_schemes"), (dict(weight_schemes=[]), "weight_schemes"),
+    (dict(weight_schemes=["gds"]), "weight_schemes"), (dict(weight_schemes=[("flat", 0)]), "weight_schemes"),
+    (dict(weight_schemes=[("flat", 2, -1)]), "weight_schemes"), (dict(weight_schemes=[("deep", 3)]), "weight_schemes"),
+    (dict(weight_schemes=[("flat", 2.5)]), "weight_schemes"),
+    (dict(weight_schemes=[{"projection": "gaussian"}]), "weight_schemes"),
+    (dict(weight_schemes=[{"iteration_weights": (1.0,), "normalization_strength": 0.0}]), "weight_schemes"),
+    (dict(weight_schemes=[{"iteration_weights": (1.0,), "bogus": 1}]), "weight_schemes"),
+    (dict(weight_schemes=[{"iteration_weights": (1.0,), "projection": "gaussian"}]), "weight_schemes"),
+    (dict(weight_schemes=[{"iteration_weights": ()}]), "weight_schemes"),
+    (dict(projections=["dense"]), "projections"), (dict(projections=[]), "projections"),
+    (dict(scoring="f2"), "scoring"), (dict(scoring=3), "scoring"), (dict(n_splits=0), "n_splits"),
+    (dict(time_budget_s=True), "time_budget_s"),
+])
+def test_tuner_bad_structural_input(rng, params, match):
+    graph, y = planted_partition(rng, n=40)
+    with pytest.raises(ValueError, match=match):
+        FastRPTuner(n_components=4, **params).fit(graph, y)
