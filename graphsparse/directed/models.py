@@ -330,7 +330,7 @@ class DirGCNConv(nn.Module):
 
     def _operators(self, adjacency, num_nodes):
         if isinstance(adjacency, DirectedOperators):
-            return _resolve(adjacency, ("dir",), num_nodes)
+            return _resolve(adjacency, ("dir",), num_nodes, dir_normalization=self.normalization)
         if self.cached and self._cache is not None:
             return self._cache
         operators = _resolve(adjacency, ("dir",), num_nodes, dir_normalization=self.normalization)

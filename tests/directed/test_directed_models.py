@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 import torch
 
-from graphsparse.datasets.dsbm import directed_sbm
 from graphsparse.directed.models import (MLP, DiGCN, DirectedOperators, DirGCNConv, DirGNN, DirSAGEConv, MagNet,
                                          SparseOperator, SymGCN, khop_batches)
 from graphsparse.graph import as_graph
@@ -21,12 +20,6 @@ def inv_pow(deg, e):
     out = np.zeros_like(deg)
     out[deg > 0] = deg[deg > 0] ** e
     return out
-
-
-@pytest.fixture(scope="module")
-def small_dsbm():
-    return directed_sbm(num_nodes=300, num_classes=3, p_in=0.05, eta=0.05, num_features=8, feature_signal=0.5,
-                        num_splits=1, train_fraction=0.3, val_fraction=0.2, random_state=0)
 
 
 def test_sparse_operator_gradient_matches_dense(small_dsbm):
@@ -101,22 +94,6 @@ def test_khop_batches_exact(small_dsbm):
     assert seen == 300
 
 
-def train_eval(model, data, epochs=60, lr=0.02):
-    torch.manual_seed(0)
-    ops = model.build_operators(data.edge_index, data.num_nodes)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    train, test = data.train_mask[:, 0], data.test_mask[:, 0]
-    for _ in range(epochs):
-        model.train()
-        opt.zero_grad()
-        torch.nn.functional.cross_entropy(model(data.x, ops)[train], data.y[train]).backward()
-        opt.step()
-    model.eval()
-    with torch.no_grad():
-        pred = model(data.x, ops).argmax(1)
-    return (pred[test] == data.y[test]).float().mean().item()
-
-
 # chance is 1/3 and the undirected structure carries no signal. DiGCN's operator is symmetric
 # (direction enters only through the PageRank weights), so it learns far less here -- as known.
 @pytest.mark.parametrize("make, threshold", [
@@ -125,13 +102,13 @@ def train_eval(model, data, epochs=60, lr=0.02):
     (lambda: MagNet(8, 16, 3, 2, K=2, q=0.25, dropout=0.0), 0.6),
     (lambda: DiGCN(8, 32, 3, 2, alpha=0.1, dropout=0.0), 0.4),
 ], ids=["dir-gcn", "dir-sage", "magnet", "digcn"])
-def test_models_learn_on_dsbm_above_chance(small_dsbm, make, threshold):
+def test_models_learn_on_dsbm_above_chance(small_dsbm, train_eval, make, threshold):
     torch.manual_seed(0)
     acc = train_eval(make(), small_dsbm)
     assert acc > threshold, acc
 
 
-def test_symmetrised_gcn_is_blind_on_dsbm(small_dsbm):
+def test_symmetrised_gcn_is_blind_on_dsbm(small_dsbm, train_eval):
     torch.manual_seed(0)
     dir_acc = train_eval(DirGNN(8, 32, 3, 2, alpha=0.5, jk="max"), small_dsbm)
     sym_acc = train_eval(SymGCN(8, 32, 3, 2, dropout=0.0), small_dsbm)
