@@ -104,6 +104,7 @@ def main(argv=None):
     parser.add_argument("--pool-dropout", choices=("input", "reference"), default="input",
                         help="training-time pooling dropout (see NAT); 'reference' = per-key W_h f dropout")
     parser.add_argument("--skip-extras", action="store_true", help="only the seeds (no throughput/baselines/memory)")
+    parser.add_argument("--alpha", type=float, default=0.9, help="N-cache overwrite probability (spec default 0.9)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     seeds = args.seeds[:1] if args.quick else args.seeds
@@ -111,7 +112,7 @@ def main(argv=None):
     edges = load_collegemsg()
     settings = {"hop_sizes": [32, 16], "value_dim": 4, "self_dim": 72, "pos_dim": 16, "batch_size": 100,
                 "lr": 1e-4, "eval_batch_size": 32, "patience": 3, "tolerance": 1e-3, "max_epochs_cap": max_epochs,
-                "alpha": 0.9, "dropout": 0.1, "pool_dropout": args.pool_dropout, "backend": "numba",
+                "alpha": args.alpha, "dropout": 0.1, "pool_dropout": args.pool_dropout, "backend": "numba",
                 "torch_threads": args.threads, "seeds": seeds}
     figures = {"dataset": {"name": "collegemsg", "num_nodes": edges.num_nodes, "num_edges": edges.num_edges},
                "settings": settings, "reference": REFERENCE, "quick": args.quick, "runs": []}
@@ -123,7 +124,7 @@ def main(argv=None):
     for seed in seeds:
         epochs = []
         trainer = NATTrainer(max_epochs=max_epochs, verbose=False, seed=seed, backend="numba",
-                             pool_dropout=args.pool_dropout)
+                             pool_dropout=args.pool_dropout, alpha=args.alpha)
         t0 = time.perf_counter()
 
         def on_epoch(record, epochs=epochs, seed=seed):
