@@ -109,14 +109,11 @@ def make_model(name, cfg, in_channels, num_classes):
         return MLP(in_channels, h, num_classes, max(L, 2), dropout=p)
     if name == "sym-gcn":
         return SymGCN(in_channels, h, num_classes, L, dropout=p, jk=jk, normalize=norm)
-    if name == "dir-gcn":
+    if name in ("dir-gcn", "dir-gcn-total"):  # -total: total-degree normalisation (DirGCNConv docstring)
         return DirGNN(in_channels, h, num_classes, L, alpha=a, jk=jk, normalize=norm, dropout=p,
                       root_weight=cfg.get("root_weight", False), self_loops=cfg.get("self_loops", False),
-                      tie_weights=cfg.get("tie_weights", False))
-    if name == "dir-gcn-total":  # total-degree normalisation (DirGCNConv docstring)
-        return DirGNN(in_channels, h, num_classes, L, alpha=a, jk=jk, normalize=norm, dropout=p,
-                      root_weight=cfg.get("root_weight", False), self_loops=cfg.get("self_loops", False),
-                      tie_weights=cfg.get("tie_weights", False), normalization="total")
+                      tie_weights=cfg.get("tie_weights", False),
+                      normalization="total" if name == "dir-gcn-total" else "dir")
     if name == "dir-sage":
         return DirGNN(in_channels, h, num_classes, L, conv="dir-sage", alpha=a, jk=jk, normalize=norm, dropout=p)
     if name == "magnet":

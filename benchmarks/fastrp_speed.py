@@ -39,18 +39,22 @@ from benchmarks._common import machine_info, write_result  # noqa: E402
 WEIGHTS = (0.0, 0.0, 1.0, 6.67)
 BETA = -0.64
 
-_REFERENCE = r"""
-import json, resource, sys, time
-import numpy as np, scipy.sparse as sp
-from scipy.sparse import csc_matrix, spdiags
-from sklearn import random_projection
-from sklearn.preprocessing import normalize, scale
+# peak-RSS helper shared by both subprocess scripts (each runs in a fresh interpreter)
+_HWM = r"""
 def hwm_mb():
     # VmHWM: peak RSS of this address space (ru_maxrss would carry the forking parent's peak over exec)
     with open("/proc/self/status") as f:
         for line in f:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
+"""
+
+_REFERENCE = _HWM + r"""
+import json, resource, sys, time
+import numpy as np, scipy.sparse as sp
+from scipy.sparse import csc_matrix, spdiags
+from sklearn import random_projection
+from sklearn.preprocessing import normalize, scale
 path, d = sys.argv[1], int(sys.argv[2])
 with np.load(path) as f:
     A = sp.csr_matrix((np.ones(f["indices"].shape[0]), f["indices"], f["indptr"]), shape=(int(f["num_nodes"]),) * 2)
@@ -81,18 +85,12 @@ print(json.dumps(dict(embed_s=elapsed, peak_rss_mb=hwm_mb(),
                       base_rss_mb=base_rss, u_types=[type(u).__name__ for u in U_list], dtype=str(U.dtype))))
 """
 
-_OURS = r"""
+_OURS = _HWM + r"""
 import json, resource, sys, time
 import numpy as np
 sys.path.insert(0, sys.argv[3])
 from graphsparse.graph import Graph
 from graphsparse.embed import FastRP
-def hwm_mb():
-    # VmHWM: peak RSS of this address space (ru_maxrss would carry the forking parent's peak over exec)
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
 path, d = sys.argv[1], int(sys.argv[2])
 block = int(sys.argv[4]) if len(sys.argv) > 4 and sys.argv[4] != "none" else None
 g = Graph.load(path)
