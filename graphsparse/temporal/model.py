@@ -5,6 +5,10 @@ For a query pair (u, w) (w = true destination or a negative), following the auth
 (``/work/shared/specs/NAT.md``):
 
 1. Time encoding      T(t) = cos(t * omega + phi)   (learnable omega = 10^-linspace(0, 9, d_t), phi).
+                      The reference encodes the ABSOLUTE stored timestamp t of a cached event;
+                      ``time_encoding="relative"`` (a deliberate departure, as TGAT/TGN/DyGLib do)
+                      encodes the age ``t_q - t`` instead, with ``t_q`` the earliest event time of the
+                      batch being scored (so no event of the batch leaks into its own scores).
 2. Value refresh      h'   = GRU_F( W_n [S[a] || e_j || T(t)], h )  for every occupied slot of u, w
                               (one GRUCell shared over hops; empty slots give 0).
 3. Self repr. (lazy)  S_u' = GRU_D( W_s [S[p] || e_{j_p} || T(t_p)], S[u] )  with (p, j_p, t_p)
@@ -68,6 +72,10 @@ class NAT(nn.Module):
     self_dim : int, default 72      D, size of the self representation.
     pos_dim : int, default 16       size of the distance-encoding embedding.
     time_dim : int, default 1
+    time_encoding : {'absolute', 'relative'}, default 'absolute'
+        'absolute': T(t) of the stored event time, as the reference. 'relative': T(t_q - t), the age
+        of the event at the batch's earliest time t_q (at :meth:`score`: the last absorbed time);
+        use it with a larger ``time_dim`` (e.g. 100) so that the frequencies span seconds to years.
     pool_dim : int, optional        output size of the pooling (reference: d_n; default d_n or 100).
     n_heads : int, default 2        pooling heads (averaged, as in the reference).
     dropout : float, default 0.1
@@ -81,8 +89,12 @@ class NAT(nn.Module):
 
     def __init__(self, num_nodes, node_features=None, edge_features=None, hop_sizes=(32, 16), value_dim=4,
                  alpha=0.9, self_dim=72, pos_dim=16, time_dim=1, pool_dim=None, n_heads=2, dropout=0.1,
-                 pool_dropout="input", seed=0, backend="numba", device=None):
+                 pool_dropout="input", seed=0, backend="numba", device=None, time_encoding="absolute"):
         super().__init__()
+        if time_encoding not in ("absolute", "relative"):
+            raise ValueError(f"time_encoding must be 'absolute' or 'relative', got {time_encoding!r}")
+        self.time_encoding = time_encoding
+        self._query_time = 0.0
         if pool_dropout not in ("input", "reference"):
             raise ValueError(f"pool_dropout must be 'input' or 'reference', got {pool_dropout!r}")
         self.pool_dropout = pool_dropout
@@ -152,6 +164,8 @@ class NAT(nn.Module):
         parts = [self.self_rep[nodes]]
         if self.edge_features is not None:
             parts.append(self.edge_features[edges])
+        if self.time_encoding == "relative":
+            times = (self._query_time - times.to(torch.float64)).clamp(min=0).to(torch.float32)
         parts.append(self.time_encoder(times))
         event = torch.cat(parts, dim=1)
         if valid is not None:
@@ -239,6 +253,12 @@ class NAT(nn.Module):
         if update_memory and t is None:
             raise ValueError("t (event times) is required to update the memory; use update_memory=False "
                              "or score() to score pairs only")
+        if t is not None:
+            t_batch = t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else np.asarray(t, dtype=np.float64)
+            self._query_time = float(np.min(t_batch))
+        else:
+            last = self.cache.last_time_
+            self._query_time = float(last) if np.isfinite(last) else 0.0
         neg_shape = None
         pair_u, pair_w = [src_np], [dst_np]
         if neg_dst is not None:
@@ -310,12 +330,15 @@ class NAT(nn.Module):
         self.prev_time[nodes_t] = torch.as_tensor(np.repeat(t_np, 2)[last], dtype=torch.float32, device=dev)
 
     @torch.no_grad()
-    def score(self, src, dst) -> torch.Tensor:
-        """Logits of pairs under the current state, without touching the memory (eval mode)."""
+    def score(self, src, dst, t=None) -> torch.Tensor:
+        """Logits of pairs under the current state, without touching the memory (eval mode).
+
+        ``t``: query times (only their minimum matters, and only with ``time_encoding='relative'``;
+        default: the last absorbed event time)."""
         was_training = self.training
         self.eval()
         try:
-            pos, _ = self.forward(src, dst, None, update_memory=False)
+            pos, _ = self.forward(src, dst, t, update_memory=False)
         finally:
             self.train(was_training)
         return pos

@@ -35,13 +35,17 @@ def _warm(model, data, upto, batch=20):
             model(data.src[sl], data.dst[sl], data.t[sl], data.edge_ids[sl])
 
 
+def _warmed_batch(model, data, upto=400, size=20):
+    """Stream the first ``upto`` events into ``model``; return the next batch and the memory state."""
+    _warm(model, data, upto)
+    batch = slice(upto, upto + size)
+    return data.src[batch], data.dst[batch], data.t[batch], data.edge_ids[batch], model.memory_state()
+
+
 def test_no_leakage_batch_scores_use_earlier_state_only():
     data = toy_temporal_graph(60, 600, seed=0)
     model = _model()
-    _warm(model, data, 400)
-    batch = slice(400, 420)
-    src, dst, t, eids = data.src[batch], data.dst[batch], data.t[batch], data.edge_ids[batch]
-    state = model.memory_state()
+    src, dst, t, eids, state = _warmed_batch(model, data)
     before = model.score(src, dst)
     with torch.no_grad():
         pos, _ = model(src, dst, t, eids)
@@ -233,6 +237,12 @@ def test_cli_toy_run(tmp_path, capsys):
     assert main(["nat", "--dataset", "toy", "--epochs", "1", "--quiet", "--output", str(out)]) == 0
     result = json.loads(out.read_text())
     assert result["transductive"]["random"]["ap"] > 0.5 and len(result["epochs"]) == 1
+    assert result["params"]["patience"] == 8 and result["params"]["time_encoding"] == "absolute"
+    assert main(["nat", "--dataset", "toy", "--epochs", "1", "--quiet", "--time-encoding", "relative",
+                 "--time-dim", "8", "--output", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["params"]["time_encoding"] == "relative" and result["params"]["time_dim"] == 8
+    assert result["transductive"]["random"]["ap"] > 0.5
     assert main(["nat", "--dataset", "nope", "--quiet"]) == 2
 
 
@@ -250,3 +260,45 @@ def test_model_with_node_and_edge_features():
     assert model.pool.weight.grad is not None and torch.isfinite(model.pool.weight.grad).all()
     with pytest.raises(ValueError, match="edge_features has only 300 rows"):
         model(data.src[200:201], data.dst[200:201], data.t[200:201], [300])
+
+
+def _relative_model(num_nodes=60, seed=0):
+    torch.manual_seed(seed)
+    return NAT(num_nodes, hop_sizes=(8, 4), self_dim=8, pos_dim=4, pool_dim=8, time_dim=6, seed=seed,
+               time_encoding="relative").eval()
+
+
+def test_relative_time_no_leakage_and_shift_invariance():
+    data = toy_temporal_graph(60, 600, seed=0)
+    model = _relative_model()
+    src, dst, t, eids, state = _warmed_batch(model, data)
+    before = model.score(src, dst, t)
+    with torch.no_grad():
+        pos, _ = model(src, dst, t, eids)
+    torch.testing.assert_close(pos, before, rtol=0, atol=0)
+    # the batch's own edges altered (partners, ids, later times; same earliest time): scores unchanged
+    model.load_memory_state(state)
+    later = t.copy()
+    later[1:] += 5.0
+    with torch.no_grad():
+        _, neg = model(src, (dst + 7) % 60, later, eids + 1000, neg_dst=dst)
+    torch.testing.assert_close(neg, before, rtol=1e-5, atol=1e-6)
+    # the age of the cached events matters: a later query time changes the scores
+    assert (model.score(src, dst, t + 50.0) - before).abs().max() > 1e-4
+
+    # shifting every timestamp by a constant leaves a relative model unchanged, not an absolute one
+    shifted = TemporalEdges(data.src, data.dst, data.t + 1000.0, data.num_nodes)
+    for encoding, invariant in (("relative", True), ("absolute", False)):
+        logits = []
+        for stream in (data, shifted):
+            torch.manual_seed(0)
+            m = NAT(60, hop_sizes=(8, 4), self_dim=8, pos_dim=4, pool_dim=8, time_dim=6, seed=0,
+                    time_encoding=encoding).eval()
+            _warm(m, stream, 400)
+            logits.append(m.score(src, dst, stream.t[400:420]))
+        if invariant:
+            torch.testing.assert_close(logits[0], logits[1], rtol=1e-4, atol=1e-5)
+        else:
+            assert (logits[0] - logits[1]).abs().max() > 1e-4
+    with pytest.raises(ValueError, match="time_encoding"):
+        NAT(10, time_encoding="age")
