@@ -17,6 +17,11 @@ is then embedded and scored on that shuffle (``--tuned-per-ratio``: one tuning p
 that ratio's training nodes). On DBLP the tuned FastRP's time for the comparison with
 ProNE is tuning + final embedding (``total_s``).
 
+``--tune-dim 512`` runs the BlogCatalog tuner at the final dimension. ``--projection-seeds 0 1 2 3 4``
+scores the paper configuration for several FastRP ``random_state`` values on the same shuffles: the
+spread due to the random matrix alone. ``--notebook-protocol`` is a DIAGNOSTIC, not an evaluation:
+it tunes on the evaluation's own test labels, as the authors' notebook did.
+
 Usage: ``python benchmarks/fastrp_quality.py [--quick] [--skip-dblp] [--tuned] [--tuned-dblp]``
 (``--name fastrp_quality_tuned --skip-dblp --tuned --tuned-per-ratio``, ``--name fastrp_quality_dblp --skip-blogcatalog
 --tuned-dblp``).
@@ -178,7 +183,64 @@ def blogcatalog(args) -> dict:
         out["tuned"] = blogcatalog_tuned(args, data, labels, shuffles)
     if args.tuned_per_ratio:
         out["tuned_per_ratio"] = blogcatalog_tuned(args, data, labels, shuffles, per_ratio=True)
+    if args.notebook_protocol:
+        out["notebook_protocol"] = blogcatalog_notebook_protocol(args, data, labels, shuffles)
+    if args.projection_seeds:
+        out["projection_spread"] = blogcatalog_projection_spread(args, data, labels, shuffles)
     return out
+
+
+def blogcatalog_projection_spread(args, data, labels, shuffles) -> dict:
+    """The paper configuration with several FastRP ``random_state`` values (other random matrices R),
+    scored on the same shuffles: how far the random projection alone moves the figures."""
+    from graphsparse.embed import FastRP
+
+    perms = evaluation_perms(labels.shape[0], shuffles, args.seed)
+    per_seed = {}
+    for seed in args.projection_seeds:
+        print(f"BlogCatalog, paper configuration, random_state={seed}:", flush=True)
+        embedding = FastRP.paper(n_components=512, random_state=seed).fit_transform(data)
+        per_seed[str(seed)] = evaluate_multilabel(embedding, labels, perms=perms, n_jobs=args.jobs)
+    spread = {}
+    for ratio in map(str, RATIOS):
+        for metric in ("micro_f1", "macro_f1"):
+            values = [per_seed[seed][ratio][metric] for seed in per_seed]
+            spread[f"{ratio}_{metric}"] = dict(mean=float(np.mean(values)), std=float(np.std(values)),
+                                               min=float(np.min(values)), max=float(np.max(values)))
+    return dict(random_states=list(args.projection_seeds), shuffles=shuffles, per_seed=per_seed, spread=spread,
+                notebook=NOTEBOOK)
+
+
+def blogcatalog_notebook_protocol(args, data, labels, shuffles) -> dict:
+    """DIAGNOSTIC, NOT A VALID EVALUATION: the notebook's tuning protocol as the spec describes it --
+    20 random trials of ``beta ~ U[-1, 0]``, ``alpha_4 ~ logU[1, 64]`` with ``alpha = (0, 0, 1, alpha_4)``
+    at d = 64, objective the macro-F1 at 10 % training of the evaluation itself (its test labels), then
+    d = 512 with the best values, scored on the same shuffles. Selecting on the evaluation's test labels
+    is optimistic; this shows how much of the notebook's tuned figures such selection can explain."""
+    from graphsparse.embed import FastRPTuner
+
+    perms = evaluation_perms(labels.shape[0], shuffles, args.seed)
+
+    def evaluation_macro_at_10(embedding, y, train_idx, val_idx):
+        return evaluate_multilabel(embedding, labels, (0.1,), perms=perms, quiet=True)["0.1"]["macro_f1"]
+
+    tuner = FastRPTuner(n_components=64, n_trials=20, weight_schemes=["paper"], scoring=evaluation_macro_at_10,
+                        random_state=args.seed + 1, verbose=args.verbose)
+    t0 = time.perf_counter()
+    tuner.fit(data, labels)
+    tune_s = time.perf_counter() - t0
+    model = tuner.best_estimator(n_components=512, random_state=args.seed)
+    embedding = model.fit_transform(data)
+    print(f"BlogCatalog, notebook protocol (tuned on the evaluation's own 10 % test labels -- optimistic): "
+          f"beta={tuner.best_params_['normalization_strength']:.3f} "
+          f"last={tuner.best_params_['iteration_weights'][-1]:.2f}", flush=True)
+    scores = evaluate_multilabel(embedding, labels, perms=perms, n_jobs=args.jobs)
+    return dict(protocol="DIAGNOSTIC (leaky): 20 random trials at d=64 scored by the evaluation's own macro-F1 "
+                         "at 10 % training (test labels), then d=512 with the best values on the same shuffles",
+                best_params=_jsonable(tuner.best_params_), best_selection_score=tuner.best_score_, tune_s=tune_s,
+                scores=scores,
+                at_least_notebook={r: dict(micro=scores[r]["micro_f1"] >= NOTEBOOK[r][0],
+                                           macro=scores[r]["macro_f1"] >= NOTEBOOK[r][1]) for r in scores})
 
 
 BLOG_SCHEMES = ["paper", ("flat", 8), ("flat", 16), ("flat", 32)]
@@ -191,10 +253,11 @@ def blogcatalog_tuned(args, data, labels, shuffles, per_ratio=False) -> dict:
     from graphsparse.embed import FastRPTuner
 
     tunings = shuffles * (len(RATIOS) if per_ratio else 1)
+    schemes = BLOG_SCHEMES if args.tune_schemes == "all" else ["paper"]
     budget = args.budget / tunings
 
     def make_tuner(index, budget):
-        return FastRPTuner(n_components=64, n_trials=args.trials, time_budget_s=budget, weight_schemes=BLOG_SCHEMES,
+        return FastRPTuner(n_components=args.tune_dim, n_trials=args.trials, time_budget_s=budget, weight_schemes=schemes,
                            projections=["sparse", "gaussian"], scoring="macro", n_splits=args.splits,
                            train_fraction=0.5, random_state=args.seed + 1 + index, verbose=args.verbose)
 
@@ -214,8 +277,8 @@ def blogcatalog_tuned(args, data, labels, shuffles, per_ratio=False) -> dict:
                 "of every ratio are unlabelled for the tuner), then FastRP d=512 with the chosen parameters, "
                 "scored on that shuffle at 10/50/90 %")
     return dict(protocol=protocol,
-                tuner=dict(n_components=64, n_trials=args.trials, time_budget_s_per_tuning=budget, tunings=tunings,
-                           weight_schemes=[s if isinstance(s, str) else list(s) for s in BLOG_SCHEMES],
+                tuner=dict(n_components=args.tune_dim, n_trials=args.trials, time_budget_s_per_tuning=budget,
+                           tunings=tunings, weight_schemes=[s if isinstance(s, str) else list(s) for s in schemes],
                            projections=["sparse", "gaussian"], scoring="macro", n_splits=args.splits,
                            train_fraction=0.5),
                 tune_s=float(np.mean([r["tune_s"] for r in runs])),
@@ -385,8 +448,15 @@ def main(argv=None):
     parser.add_argument("--tuned-per-ratio", action="store_true",
                         help="also run FastRPTuner on BlogCatalog once per shuffle and training ratio")
     parser.add_argument("--tuned-dblp", action="store_true", help="also run FastRPTuner on DBLP")
+    parser.add_argument("--projection-seeds", type=int, nargs="*", default=None,
+                        help="also score the paper configuration with these FastRP random_state values")
+    parser.add_argument("--notebook-protocol", action="store_true",
+                        help="diagnostic: tune on the evaluation's own test labels, as the notebook did (leaky)")
     parser.add_argument("--trials", type=int, default=40, help="BlogCatalog tuner candidates per shuffle")
     parser.add_argument("--splits", type=int, default=5, help="BlogCatalog tuner validation splits per candidate")
+    parser.add_argument("--tune-dim", type=int, default=64, help="BlogCatalog tuner dimension (the paper: 64)")
+    parser.add_argument("--tune-schemes", choices=("all", "paper"), default="all",
+                        help="BlogCatalog tuner weight schemes: 'all' (paper + flat 8/16/32) or 'paper' only")
     parser.add_argument("--budget", type=float, default=600.0, help="BlogCatalog tuner budget, all tunings of one protocol (s)")
     parser.add_argument("--dblp-budget", type=float, default=None,
                         help="DBLP tuner budget per shuffle (s); default: half ProNE's time in this run")
