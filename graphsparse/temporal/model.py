@@ -94,7 +94,6 @@ class NAT(nn.Module):
         if time_encoding not in ("absolute", "relative"):
             raise ValueError(f"time_encoding must be 'absolute' or 'relative', got {time_encoding!r}")
         self.time_encoding = time_encoding
-        self._query_time = 0.0
         if pool_dropout not in ("input", "reference"):
             raise ValueError(f"pool_dropout must be 'input' or 'reference', got {pool_dropout!r}")
         self.pool_dropout = pool_dropout
@@ -159,21 +158,32 @@ class NAT(nn.Module):
             setattr(self, name, state[name].clone().to(self.device))
 
     # ------------------------------------------------------------------ pieces
-    def _event_input(self, nodes, edges, times, valid=None):
-        """[S[a] || e_j || T(t)] for events (a, j, t); rows with valid == False give 0."""
+    def _query_time(self, t_np=None) -> float:
+        """t_q of the relative time encoding: the batch's earliest time, else the last absorbed one."""
+        if t_np is not None and len(t_np):
+            return float(np.min(t_np))
+        last = self.cache.last_time_
+        return float(last) if np.isfinite(last) else 0.0
+
+    def _event_input(self, nodes, edges, times, valid=None, query_time=None):
+        """[S[a] || e_j || T(t)] for events (a, j, t); rows with valid == False give 0.
+        With ``time_encoding='relative'`` T encodes the age ``query_time - t`` (default t_q: the last
+        absorbed time)."""
         parts = [self.self_rep[nodes]]
         if self.edge_features is not None:
             parts.append(self.edge_features[edges])
         if self.time_encoding == "relative":
-            times = (self._query_time - times.to(torch.float64)).clamp(min=0).to(torch.float32)
+            query_time = self._query_time() if query_time is None else float(query_time)
+            times = (query_time - times.to(torch.float64)).clamp(min=0).to(torch.float32)
         parts.append(self.time_encoder(times))
         event = torch.cat(parts, dim=1)
         if valid is not None:
             event = event * valid.unsqueeze(1).to(event.dtype)
         return event
 
-    def refresh_values(self, nodes: torch.Tensor):
-        """(2) Refreshed values h' (n, S, F) of the nodes' slots; also returns the cache view."""
+    def refresh_values(self, nodes: torch.Tensor, query_time=None):
+        """(2) Refreshed values h' (n, S, F) of the nodes' slots, and the per-node sums of the keys' raw
+        features (None without node features). ``query_time``: t_q of a relative time encoding."""
         view = self.cache.lookup(nodes)
         keys = _as_tensor(view.keys).to(self.device)
         num_nodes, num_slots = keys.shape
@@ -183,7 +193,7 @@ class NAT(nn.Module):
         edge = _as_tensor(view.edge_ids).to(self.device).reshape(-1)[occupied].long()
         time = _as_tensor(view.times).to(self.device).reshape(-1)[occupied]
         value = _as_tensor(view.values).to(self.device).reshape(-1, self.value_dim)[occupied]
-        fresh = self.value_gru(self.value_proj(self._event_input(key, edge, time)), value)
+        fresh = self.value_gru(self.value_proj(self._event_input(key, edge, time, query_time=query_time)), value)
         refreshed = torch.zeros(num_nodes * num_slots, self.value_dim, device=self.device, dtype=fresh.dtype)
         refreshed = refreshed.index_copy(0, occupied, fresh)
         node_feature_sum = None
@@ -193,11 +203,12 @@ class NAT(nn.Module):
             node_feature_sum = node_feature_sum.index_add(0, owner, self.node_features[key])
         return refreshed.view(num_nodes, num_slots, self.value_dim), node_feature_sum
 
-    def refresh_self(self, nodes: torch.Tensor) -> torch.Tensor:
+    def refresh_self(self, nodes: torch.Tensor, query_time=None) -> torch.Tensor:
         """(3) S_u' from the previous event of each node (zero input when there is none)."""
         prev = self.prev_node[nodes]
         has_prev = prev >= 0
-        event = self._event_input(prev.clamp(min=0), self.prev_edge[nodes], self.prev_time[nodes], has_prev)
+        event = self._event_input(prev.clamp(min=0), self.prev_edge[nodes], self.prev_time[nodes], has_prev,
+                                  query_time=query_time)
         return self.self_gru(self.self_proj(event), self.self_rep[nodes])
 
     # ------------------------------------------------------------------ pooling
@@ -253,12 +264,10 @@ class NAT(nn.Module):
         if update_memory and t is None:
             raise ValueError("t (event times) is required to update the memory; use update_memory=False "
                              "or score() to score pairs only")
+        t_np = None
         if t is not None:
-            t_batch = t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else np.asarray(t, dtype=np.float64)
-            self._query_time = float(np.min(t_batch))
-        else:
-            last = self.cache.last_time_
-            self._query_time = float(last) if np.isfinite(last) else 0.0
+            t_np = t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else np.asarray(t, dtype=np.float64)
+        query_time = self._query_time(t_np)
         neg_shape = None
         pair_u, pair_w = [src_np], [dst_np]
         if neg_dst is not None:
@@ -283,8 +292,8 @@ class NAT(nn.Module):
         inv_u = torch.from_numpy(inverse[:num_pairs]).to(dev)
         inv_w = torch.from_numpy(inverse[num_pairs:]).to(dev)
 
-        refreshed, node_feature_sum = self.refresh_values(nodes_t)
-        self_new = self.refresh_self(nodes_t)
+        refreshed, node_feature_sum = self.refresh_values(nodes_t, query_time)
+        self_new = self.refresh_self(nodes_t, query_time)
         if self.training and self.dropout_p > 0:
             heads = self._pool_per_key(refreshed, inv_u, inv_w, pair_u, pair_w)
         else:
@@ -292,17 +301,16 @@ class NAT(nn.Module):
         logits = self.decoder(torch.cat([heads, self_new[inv_u], self_new[inv_w]], dim=1)).squeeze(1)
 
         if update_memory:
-            self._absorb(src_np, dst_np, t, edge_ids, refreshed, self_new, inverse[:num_edges],
+            self._absorb(src_np, dst_np, t_np, edge_ids, refreshed, self_new, inverse[:num_edges],
                          inverse[num_pairs:num_pairs + num_edges])
         pos = logits[:num_edges]
         neg = logits[num_edges:].view(neg_shape) if neg_shape is not None else None
         return pos, neg
 
     @torch.no_grad()
-    def _absorb(self, src, dst, t, edge_ids, refreshed, self_new, inv_src, inv_dst):
+    def _absorb(self, src, dst, t_np, edge_ids, refreshed, self_new, inv_src, inv_dst):
         """Write the batch's positive events: N-cache (reference write rule), S, previous event."""
         num_edges = len(src)
-        t_np = t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else np.asarray(t, dtype=np.float64)
         if edge_ids is None:
             edge_ids = np.arange(self.cache.num_edges_seen_, self.cache.num_edges_seen_ + num_edges)
         edge_np = as_index_array(edge_ids, "edge_ids")
