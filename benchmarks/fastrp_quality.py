@@ -55,6 +55,20 @@ def top_k_predictions(scores: np.ndarray, label_counts: np.ndarray) -> np.ndarra
     return pred
 
 
+def _ratio_summary(ratio, micro, macro, quiet=False) -> dict:
+    """Mean/std of per-shuffle micro/macro-F1 at one training ratio (printed unless ``quiet``)."""
+    if not quiet:
+        print(f"  train {float(ratio):.0%}: micro {np.mean(micro):.4f} macro {np.mean(macro):.4f}", flush=True)
+    return dict(micro_f1=float(np.mean(micro)), macro_f1=float(np.mean(macro)), micro_f1_std=float(np.std(micro)),
+                macro_f1_std=float(np.std(macro)), shuffles=len(micro))
+
+
+def _at_least(scores: dict, table: dict) -> dict:
+    """Per ratio, whether micro/macro-F1 reach ``table[ratio] = (micro, macro)`` (targets or notebook)."""
+    return {r: dict(micro=scores[r]["micro_f1"] >= table[r][0], macro=scores[r]["macro_f1"] >= table[r][1])
+            for r in scores}
+
+
 def evaluation_perms(n, shuffles, seed=0):
     """The node permutations of the evaluation (training set = the first ``ratio * n`` of each)."""
     rng = np.random.default_rng(seed)
@@ -82,11 +96,7 @@ def evaluate_multilabel(embedding, labels, ratios=RATIOS, shuffles=5, C=0.1, see
             pred = top_k_predictions(scores, labels[test].sum(axis=1).astype(int))
             micro.append(f1_score(labels[test], pred, average="micro", zero_division=0))
             macro.append(f1_score(labels[test], pred, average="macro", zero_division=0))
-        results[str(ratio)] = dict(micro_f1=float(np.mean(micro)), macro_f1=float(np.mean(macro)),
-                                   micro_f1_std=float(np.std(micro)), macro_f1_std=float(np.std(macro)),
-                                   shuffles=len(micro))
-        if not quiet:
-            print(f"  train {ratio:.0%}: micro {np.mean(micro):.4f} macro {np.mean(macro):.4f}", flush=True)
+        results[str(ratio)] = _ratio_summary(ratio, micro, macro, quiet)
     return results
 
 
@@ -104,15 +114,8 @@ def _jsonable(params: dict) -> dict:
 
 def _merge_shuffles(per_shuffle: list) -> dict:
     """Mean/std over shuffles of per-shuffle ``{ratio: {micro_f1, macro_f1}}`` results."""
-    out = {}
-    for ratio in per_shuffle[0]:
-        micro = [r[ratio]["micro_f1"] for r in per_shuffle]
-        macro = [r[ratio]["macro_f1"] for r in per_shuffle]
-        out[ratio] = dict(micro_f1=float(np.mean(micro)), macro_f1=float(np.mean(macro)),
-                          micro_f1_std=float(np.std(micro)), macro_f1_std=float(np.std(macro)),
-                          shuffles=len(per_shuffle))
-        print(f"  train {float(ratio):.0%}: micro {np.mean(micro):.4f} macro {np.mean(macro):.4f}", flush=True)
-    return out
+    return {ratio: _ratio_summary(ratio, [r[ratio]["micro_f1"] for r in per_shuffle],
+                                  [r[ratio]["macro_f1"] for r in per_shuffle]) for ratio in per_shuffle[0]}
 
 
 def nested_tuning(data, labels, evaluate, perms, make_tuner, make_final, budget_per_tuning, per_ratio=False):
@@ -177,8 +180,7 @@ def blogcatalog(args) -> dict:
     if not args.tuned_only:
         scores = evaluate_multilabel(embedding, labels, shuffles=shuffles, n_jobs=args.jobs)
         out["scores"] = scores
-        out["targets_met"] = {r: dict(micro=scores[r]["micro_f1"] >= TARGETS[r][0],
-                                      macro=scores[r]["macro_f1"] >= TARGETS[r][1]) for r in scores}
+        out["targets_met"] = _at_least(scores, TARGETS)
     if args.tuned:
         out["tuned"] = blogcatalog_tuned(args, data, labels, shuffles)
     if args.tuned_per_ratio:
@@ -239,8 +241,7 @@ def blogcatalog_notebook_protocol(args, data, labels, shuffles) -> dict:
                          "at 10 % training (test labels), then d=512 with the best values on the same shuffles",
                 best_params=_jsonable(tuner.best_params_), best_selection_score=tuner.best_score_, tune_s=tune_s,
                 scores=scores,
-                at_least_notebook={r: dict(micro=scores[r]["micro_f1"] >= NOTEBOOK[r][0],
-                                           macro=scores[r]["macro_f1"] >= NOTEBOOK[r][1]) for r in scores})
+                at_least_notebook=_at_least(scores, NOTEBOOK))
 
 
 BLOG_SCHEMES = ["paper", ("flat", 8), ("flat", 16), ("flat", 32)]
@@ -286,8 +287,7 @@ def blogcatalog_tuned(args, data, labels, shuffles, per_ratio=False) -> dict:
                 embed_s=float(np.mean([r["embed_s"] for r in runs])),
                 total_s=float(np.mean([r["total_s"] for r in runs])),
                 scores=scores, runs=runs,
-                at_least_notebook={r: dict(micro=scores[r]["micro_f1"] >= NOTEBOOK[r][0],
-                                           macro=scores[r]["macro_f1"] >= NOTEBOOK[r][1]) for r in scores})
+                at_least_notebook=_at_least(scores, NOTEBOOK))
 
 
 _PRONE_SCRIPT = r"""
@@ -390,9 +390,8 @@ def dblp(args) -> dict:
             f["speedup_vs_prone"] = p["embed_s"] / fastrp_s
             if "total_s" in f:
                 f["faster_than_prone_embed_only"] = f["embed_s"] < p["embed_s"]
-            f["at_least_as_accurate_as_prone"] = {
-                r: dict(micro=f["scores"][r]["micro_f1"] >= p["scores"][r]["micro_f1"],
-                        macro=f["scores"][r]["macro_f1"] >= p["scores"][r]["macro_f1"]) for r in f["scores"]}
+            f["at_least_as_accurate_as_prone"] = _at_least(
+                f["scores"], {r: (v["micro_f1"], v["macro_f1"]) for r, v in p["scores"].items()})
     return out
 
 

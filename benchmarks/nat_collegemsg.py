@@ -106,20 +106,25 @@ def main(argv=None):
     parser.add_argument("--pool-dropout", choices=("input", "reference"), default="input",
                         help="training-time pooling dropout (see NAT); 'reference' = per-key W_h f dropout")
     parser.add_argument("--skip-extras", action="store_true", help="only the seeds (no throughput/baselines/memory)")
-    parser.add_argument("--alpha", type=float, default=0.9, help="N-cache overwrite probability (spec default 0.9)")
-    parser.add_argument("--patience", type=int, default=8, help="early-stopping patience in epochs (reference: 3)")
-    parser.add_argument("--time-encoding", choices=("absolute", "relative"), default="absolute")
-    parser.add_argument("--time-dim", type=int, default=1)
+    # None = NATTrainer's default (alpha 0.9, patience 8 -- the reference: 3 --, absolute time, time_dim 1)
+    parser.add_argument("--alpha", type=float, default=None, help="N-cache overwrite probability")
+    parser.add_argument("--patience", type=int, default=None, help="early-stopping patience in epochs")
+    parser.add_argument("--time-encoding", choices=("absolute", "relative"), default=None)
+    parser.add_argument("--time-dim", type=int, default=None)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     seeds = args.seeds[:1] if args.quick else args.seeds
     max_epochs = 2 if args.quick else args.max_epochs
     edges = load_collegemsg()
-    settings = {"hop_sizes": [32, 16], "value_dim": 4, "self_dim": 72, "pos_dim": 16, "batch_size": 100,
-                "lr": 1e-4, "eval_batch_size": 32, "patience": args.patience, "tolerance": 1e-3, "max_epochs_cap": max_epochs,
-                "alpha": args.alpha, "time_encoding": args.time_encoding,
-                "time_dim": args.time_dim, "dropout": 0.1, "pool_dropout": args.pool_dropout, "backend": "numba",
-                "torch_threads": args.threads, "seeds": seeds}
+    overrides = {name: value for name, value in (("alpha", args.alpha), ("patience", args.patience),
+                                                 ("time_encoding", args.time_encoding), ("time_dim", args.time_dim))
+                 if value is not None}
+    overrides.update(backend="numba", pool_dropout=args.pool_dropout, max_epochs=max_epochs, verbose=False)
+    # the settings are the trainer's own parameters (spec defaults + overrides), not a hand-kept copy
+    settings = {name: (list(value) if isinstance(value, tuple) else value)
+                for name, value in NATTrainer(**overrides).get_params().items()
+                if name not in ("max_epochs", "seed", "verbose", "device")}
+    settings.update(max_epochs_cap=max_epochs, torch_threads=args.threads, seeds=seeds)
     figures = {"dataset": {"name": "collegemsg", "num_nodes": edges.num_nodes, "num_edges": edges.num_edges},
                "settings": settings, "reference": REFERENCE, "quick": args.quick, "runs": []}
 
@@ -129,9 +134,7 @@ def main(argv=None):
 
     for seed in seeds:
         epochs = []
-        trainer = NATTrainer(max_epochs=max_epochs, verbose=False, seed=seed, backend="numba",
-                             pool_dropout=args.pool_dropout, alpha=args.alpha,
-                             patience=args.patience, time_encoding=args.time_encoding, time_dim=args.time_dim)
+        trainer = NATTrainer(seed=seed, **overrides)
         t0 = time.perf_counter()
 
         def on_epoch(record, epochs=epochs, seed=seed):

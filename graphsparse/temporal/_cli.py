@@ -15,10 +15,11 @@ def register(subparsers) -> None:
                         help="'collegemsg' (shared data) or 'toy' (synthetic, seconds)")
     parser.add_argument("--root", default=None, help="data folder (default: $GRAPHSPARSE_DATA or ../shared/datasets)")
     parser.add_argument("--epochs", type=int, default=50, help="maximum epochs (early stopping on validation AP)")
-    parser.add_argument("--patience", type=int, default=8, help="early-stopping patience (the reference: 3)")
-    parser.add_argument("--time-encoding", choices=("absolute", "relative"), default="absolute",
-                        help="T(t) of the stored event time (reference) or of its age")
-    parser.add_argument("--time-dim", type=int, default=1, help="time-encoding size (100 suits 'relative')")
+    # options left at None take NATTrainer's defaults (one place for them)
+    parser.add_argument("--patience", type=int, default=None, help="early-stopping patience (default 8; the reference: 3)")
+    parser.add_argument("--time-encoding", choices=("absolute", "relative"), default=None,
+                        help="T(t) of the stored event time (default, as the reference) or of its age")
+    parser.add_argument("--time-dim", type=int, default=None, help="time-encoding size (default 1; 100 suits 'relative')")
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--eval-batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-4)
@@ -51,10 +52,11 @@ def run(args) -> int:
     else:
         print(f"graphsparse nat: unknown dataset {args.dataset!r} (choose collegemsg or toy)", file=sys.stderr)
         return 2
+    optional = {name: value for name, value in (("patience", args.patience), ("time_encoding", args.time_encoding),
+                                                ("time_dim", args.time_dim)) if value is not None}
     trainer = NATTrainer(hop_sizes=tuple(args.hop_sizes), value_dim=args.value_dim, alpha=args.alpha, lr=args.lr,
                          batch_size=args.batch_size, eval_batch_size=args.eval_batch_size, max_epochs=args.epochs,
-                         patience=args.patience, backend=args.backend, device=args.device, seed=args.seed,
-                         verbose=args.verbose, time_encoding=args.time_encoding, time_dim=args.time_dim)
+                         backend=args.backend, device=args.device, seed=args.seed, verbose=args.verbose, **optional)
     trainer.fit(edges)
     result = {"dataset": args.dataset, "num_nodes": edges.num_nodes, "num_edges": edges.num_edges,
               "params": {k: v for k, v in trainer.get_params().items() if k != "verbose"},

@@ -206,10 +206,10 @@ class NATTrainer:
     """Train and evaluate NAT on one temporal network with the reference protocol.
 
     Parameters (model): ``hop_sizes, value_dim, self_dim, pos_dim, time_dim, n_heads, dropout,
-    pool_dropout, alpha`` as in :class:`NAT`. Training: ``lr`` (1e-4), ``batch_size`` (100),
-    ``eval_batch_size`` (32), ``max_epochs`` (50), ``patience`` (8; the reference: 3, see below),
-    ``tolerance`` (1e-3 relative), split ratios, ``test_negatives`` (strategies scored at test time), ``backend``/``device`` of the
-    N-cache, ``seed`` (torch, sampling, cache), ``verbose`` (tqdm progress).
+    pool_dropout, alpha, time_encoding`` as in :class:`NAT`. Training: ``lr`` (1e-4), ``batch_size``
+    (100), ``eval_batch_size`` (32), ``max_epochs`` (50), ``patience`` (8; the reference: 3, see below),
+    ``tolerance`` (1e-3 relative), split ratios, ``test_negatives`` (strategies scored at test time),
+    ``backend``/``device`` of the N-cache, ``seed`` (torch, sampling, cache), ``verbose`` (tqdm progress).
 
     Departure from the reference: ``patience`` defaults to 8 epochs, not 3. With lr 1e-4 the
     validation AP still climbs slowly when the reference stops. On CollegeMsg, patience 3 gave best
