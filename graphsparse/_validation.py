@@ -13,6 +13,8 @@ __all__ = [
     "check_fraction",
     "check_positive_int",
     "check_finite",
+    "check_real",
+    "check_vector",
     "check_node_ids",
     "check_random_state",
     "as_index_array",
@@ -45,9 +47,30 @@ def check_fraction(value, name: str, *, low: float = 0.0, high: float = 1.0,
     return value
 
 
+def check_real(value, name: str) -> float:
+    """Return ``value`` as a finite float, or raise (``TypeError`` for non-numbers, bools)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return value
+
+
+def check_vector(values, length: int, name: str, dtype=np.float32) -> np.ndarray:
+    """A 1-D, finite, real vector of exactly ``length`` entries, as a contiguous ``dtype`` array."""
+    array = to_numpy(values)
+    if array.dtype.kind not in "fiub":
+        raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
+    if array.shape != (length,):
+        raise ValueError(f"{name} must have shape ({length},) (one entry per node), got {array.shape}")
+    array = np.ascontiguousarray(array, dtype=dtype)
+    return check_finite(array, name)
+
+
 def check_finite(array: np.ndarray, name: str) -> np.ndarray:
     """Raise ``ValueError`` if ``array`` holds NaN or +-inf."""
-    if array.size and not np.isfinite(array).all():
+    if array.size and array.dtype.kind in "fc" and not np.isfinite(array).all():
         bad = int(np.count_nonzero(~np.isfinite(array)))
         raise ValueError(f"{name} must be finite, but {bad} entries are NaN or inf")
     return array
@@ -74,6 +97,8 @@ def as_index_array(index, name: str) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     if not np.issubdtype(array.dtype, np.integer):
         raise TypeError(f"{name} must hold integer node ids, got dtype {array.dtype}")
+    if array.dtype == np.uint64 and int(array.max()) > np.iinfo(np.int64).max:
+        raise ValueError(f"{name} holds id {int(array.max())}, beyond the int64 range")
     return array.astype(np.int64, copy=False).reshape(-1) if array.ndim <= 1 else array.astype(np.int64, copy=False)
 
 

@@ -6,13 +6,19 @@
 2. ``gather_rows(table, index, out=None)``: ``out[k] = table[index[k]]`` (parallel, any dtype).
 3. ``degree_power(deg, exponent)``: ``deg**exponent`` with zero-degree nodes mapped to 0
    (the convention of GCN normalisation) -- never a division by zero.
+4. ``normalized_weights(graph, a, b, row_degree=r, col_degree=c)``: per-edge
+   ``w_ij * r_i**a * c_j**b``.
+
+Every vector argument (scales, degrees, ids, ``out`` buffers) is checked for length, dtype and
+range (finite values, ids in ``[0, n)``) before a kernel runs: the kernels do not check.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from graphsparse import kernels
-from graphsparse._validation import as_index_array, check_node_ids
+from graphsparse._validation import as_index_array, check_node_ids, check_real, check_vector
+from graphsparse._validation import to_numpy as _to_numpy
 from graphsparse.graph import Graph, as_graph
 
 __all__ = ["spmm", "gather_rows", "degree_power", "normalized_weights"]
@@ -23,10 +29,7 @@ _EMPTY_F32 = np.zeros(0, dtype=np.float32)
 def _as_f32_vector(values, n: int, name: str) -> np.ndarray:
     if values is None:
         return _EMPTY_F32
-    values = np.ascontiguousarray(values, dtype=np.float32)
-    if values.shape != (n,):
-        raise ValueError(f"{name} must have shape ({n},), got {values.shape}")
-    return values
+    return check_vector(values, n, name, np.float32)
 
 
 def spmm(graph, dense: np.ndarray, out: np.ndarray | None = None, *, row_scale=None, col_scale=None,
@@ -35,7 +38,7 @@ def spmm(graph, dense: np.ndarray, out: np.ndarray | None = None, *, row_scale=N
     g = as_graph(graph)
     if transpose:
         g = g.transpose()
-    dense = np.asarray(dense)
+    dense = _to_numpy(dense)
     if dense.ndim != 2:
         raise ValueError(f"dense must be 2-D (num_nodes, d), got shape {dense.shape}")
     if dense.shape[0] != g.num_nodes:
@@ -45,8 +48,9 @@ def spmm(graph, dense: np.ndarray, out: np.ndarray | None = None, *, row_scale=N
     dense = np.ascontiguousarray(dense)
     if out is None:
         out = np.empty((g.num_nodes, dense.shape[1]), dtype=np.float32)
-    elif out.shape != (g.num_nodes, dense.shape[1]) or out.dtype != np.float32 or not out.flags.c_contiguous:
-        raise ValueError(f"out must be a C-contiguous float32 array of shape {(g.num_nodes, dense.shape[1])}")
+    elif (not isinstance(out, np.ndarray) or out.shape != (g.num_nodes, dense.shape[1])
+          or out.dtype != np.float32 or not out.flags.c_contiguous or not out.flags.writeable):
+        raise ValueError(f"out must be a writeable C-contiguous float32 array of shape {(g.num_nodes, dense.shape[1])}")
     if out is dense or np.shares_memory(out, dense):
         raise ValueError("out must not overlap dense")
     r = _as_f32_vector(row_scale, g.num_nodes, "row_scale")
@@ -66,11 +70,20 @@ def gather_rows(table: np.ndarray, index, out: np.ndarray | None = None) -> np.n
         raise ValueError(f"table must be 2-D, got shape {table.shape}")
     if not table.flags.c_contiguous:
         raise ValueError("table must be C-contiguous")
-    index = check_node_ids(as_index_array(index, "index"), table.shape[0], "index")
+    if table.dtype.hasobject:
+        raise TypeError("table must hold numbers, got Python objects")
+    index = as_index_array(index, "index")
+    if index.ndim != 1:
+        raise ValueError(f"index must be 1-D, got shape {index.shape}")
+    index = np.ascontiguousarray(check_node_ids(index, table.shape[0], "index"))
     if out is None:
         out = np.empty((index.shape[0], table.shape[1]), dtype=table.dtype)
-    elif out.shape != (index.shape[0], table.shape[1]) or out.dtype != table.dtype:
-        raise ValueError(f"out must have shape {(index.shape[0], table.shape[1])} and dtype {table.dtype}")
+    elif (not isinstance(out, np.ndarray) or out.shape != (index.shape[0], table.shape[1])
+          or out.dtype != table.dtype or not out.flags.c_contiguous or not out.flags.writeable):
+        raise ValueError(f"out must be a writeable C-contiguous array of shape {(index.shape[0], table.shape[1])} "
+                         f"and dtype {table.dtype}")
+    if np.shares_memory(out, table):
+        raise ValueError("out must not overlap table")
     if table.dtype.kind not in "biuf" or table.dtype == np.float16:
         # Numba has no CPU float16 (or object) arithmetic; a gather only moves bytes, so view the
         # rows as unsigned integers of the same width.
@@ -81,8 +94,17 @@ def gather_rows(table: np.ndarray, index, out: np.ndarray | None = None) -> np.n
 
 
 def degree_power(deg: np.ndarray, exponent: float) -> np.ndarray:
-    """``deg ** exponent`` in float32 with 0 for zero-degree nodes (no inf, no NaN)."""
+    """``deg ** exponent`` in float32 with 0 for zero-degree nodes (no inf, no NaN).
+
+    ``deg`` must be real and finite; negative entries are treated like zero (factor 0).
+    """
+    exponent = check_real(exponent, "exponent")
+    deg = _to_numpy(deg)
+    if deg.dtype.kind not in "fiub":
+        raise TypeError(f"deg must hold real numbers, got dtype {deg.dtype}")
     deg = np.asarray(deg, dtype=np.float64)
+    if deg.size and not np.isfinite(deg).all():
+        raise ValueError("deg must be finite, but it holds NaN or inf")
     result = np.zeros_like(deg)
     nz = deg > 0
     result[nz] = deg[nz] ** exponent
@@ -95,8 +117,13 @@ def normalized_weights(graph: Graph, row_exponent: float = 0.0, col_exponent: fl
 
     ``(-1, 0)`` is ``D_out^-1 A``; ``(-0.5, -0.5)`` with the (symmetric) degree is GCN's
     normalisation; ``(-0.5, -0.5)`` with out/in degree is Dir-GCN's ``D_out^-1/2 A D_in^-1/2``.
+    ``row_degree``/``col_degree`` must hold one finite value per node (``ValueError`` otherwise).
     """
     g = as_graph(graph)
+    if row_degree is not None:
+        row_degree = check_vector(row_degree, g.num_nodes, "row_degree", np.float64)
+    if col_degree is not None:
+        col_degree = check_vector(col_degree, g.num_nodes, "col_degree", np.float64)
     r = degree_power(g.out_degree(True) if row_degree is None else row_degree, row_exponent)
     c = degree_power(g.in_degree(True) if col_degree is None else col_degree, col_exponent)
     weights = g.weights if g.weights is not None else _EMPTY_F32

@@ -123,7 +123,7 @@ def test_transposed_edge_index_is_named():
 @pytest.mark.parametrize("edges,kwargs,match", [
     (np.array([[0, -1], [1, 0]]), {}, "negative"),
     (np.array([[0, 5], [1, 0]]), {"num_nodes": 4}, ">= num_nodes"),
-    (np.array([[0.0, 1.0], [1.0, 0.0]]), {}, "integer"),
+    (np.array([[0.0, 1.5], [1.0, 0.0]]), {}, "integer"),  # integral floats are accepted (issue 13)
     (np.array([[True, False], [False, True]]), {}, "integer"),
     (np.zeros((3, 3), dtype=np.int64), {}, r"\(2, E\)"),
     (np.zeros(4, dtype=np.int64), {}, "2-D"),
