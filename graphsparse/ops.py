@@ -79,8 +79,8 @@ def gather_rows(table: np.ndarray, index, out: np.ndarray | None = None) -> np.n
     if out is None:
         out = np.empty((index.shape[0], table.shape[1]), dtype=table.dtype)
     elif (not isinstance(out, np.ndarray) or out.shape != (index.shape[0], table.shape[1])
-          or out.dtype != table.dtype or not out.flags.c_contiguous or not out.flags.writeable):
-        raise ValueError(f"out must be a writeable C-contiguous array of shape {(index.shape[0], table.shape[1])} "
+          or out.dtype != table.dtype or not out.flags.writeable):
+        raise ValueError(f"out must be a writeable array of shape {(index.shape[0], table.shape[1])} "
                          f"and dtype {table.dtype}")
     if np.shares_memory(out, table):
         raise ValueError("out must not overlap table")
