@@ -247,8 +247,10 @@ def _child_family(family: str, cases: int, workdir: str) -> None:  # pragma: no 
             try:
                 if op == "spmm":
                     out = gs.spmm(g, x, row_scale=row, col_scale=col)
-                    a = dense_of(g) * (1 if row is None else row[:, None]) * (1 if col is None else col[None, :])
-                    np.testing.assert_allclose(out, a @ x, rtol=1e-4)
+                    r32 = 1 if row is None else row.astype(np.float32)[:, None]  # the scales are float32
+                    c32 = 1 if col is None else col.astype(np.float32)[None, :]
+                    a = dense_of(g) * r32 * c32
+                    np.testing.assert_allclose(out, a @ x, rtol=1e-4, atol=1e-30)
                 elif op == "normalized_weights":
                     out = gs.normalized_weights(g, -0.5, -1.0, row_degree=row, col_degree=col)
                     assert out.shape == (g.num_edges,)
