@@ -142,7 +142,8 @@ def _check_weights(weights, num_edges: int, name: str = "edge_weight"):
         raise ValueError(f"{name} has {weights.shape[0]} entries but the graph has {num_edges} edges")
     if weights.dtype.kind not in "fiub":
         raise TypeError(f"{name} must be real numbers, got dtype {weights.dtype}")
-    weights = np.ascontiguousarray(weights, dtype=np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflowing cast is reported just below
+        weights = np.ascontiguousarray(weights, dtype=np.float32)
     if weights.size and kernels.count_nonfinite(weights):  # after the cast: float32 overflow is inf
         bad = int(kernels.count_nonfinite(weights))
         raise ValueError(f"{name} must be finite (as float32), but {bad} entries are NaN or inf")

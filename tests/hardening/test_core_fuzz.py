@@ -6,7 +6,7 @@ dies of a signal (SIGSEGV, SIGABRT: ``run_isolated``) or ends in any other excep
 call the child writes the case to stderr, so a crash report names the input that caused it.
 
 Whenever an input is accepted, the result is checked against a dense NumPy reference (so "no crash"
-cannot hide "silently wrong"). Default: 60 cases per family, all families in one child (~20-30 s);
+cannot hide "silently wrong"). Default: 40 cases per family, all families in one child (~20-30 s);
 ``--slow`` runs 1500 per family, one child each.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 from _isolate import run_isolated
 
 FAMILIES = ("csr", "edge_index", "scipy_torch", "vectors", "files")
-DEFAULT_CASES = 60  # per family, all families in one child (~20 s on the shared 2-core machine)
+DEFAULT_CASES = 40  # per family, all families in one child (~20 s on the shared 2-core machine)
 SLOW_CASES = 1500  # per family, one child per family
 
 
