@@ -313,3 +313,14 @@ def test_save_load_keeps_node_labels_and_refuses_unpicklable_ones(tmp_path):
 def test_validate_csr_reports_the_first_problem_with_its_row():
     with pytest.raises(ValueError, match=r"x: indices holds a negative node id \(row 2, position 2: column -4\)"):
         validate_csr(np.array([0, 1, 2, 3]), np.array([1, 2, -4]), None, 3, name="x")
+
+
+def test_load_of_an_archive_with_an_unsupported_zip_version_is_a_clear_error(tmp_path):
+    """Found by the fuzz suite: zipfile raises NotImplementedError for a flipped version field."""
+    path = as_graph(np.array([[0, 1], [1, 0]])).save(tmp_path / "g")
+    blob = bytearray(open(path, "rb").read())
+    central = blob.find(b"PK\x01\x02")  # first central-directory record; "version needed" at +6
+    blob[central + 6] = 109
+    (tmp_path / "flipped.npz").write_bytes(bytes(blob))
+    with pytest.raises(ValueError, match="not a graphsparse graph file: .*flipped.npz"):
+        Graph.load(tmp_path / "flipped.npz")
