@@ -262,3 +262,13 @@ def test_run_training_bad_args(kwargs, error, match):
     graph = np.array([[0, 1, 2], [1, 2, 0]])
     with pytest.raises(error, match=match):
         run_training(graph, device="cpu", verbose=False, **kwargs)
+
+
+def test_sampler_survives_pickling_for_loader_workers():
+    """DataLoader workers receive a pickled sampler: lock and scratch maps are recreated, same draws."""
+    import pickle
+
+    sampler, seeds = _loader_batches(random_state=5)
+    clone = pickle.loads(pickle.dumps(sampler))
+    first, again = sampler._sample(seeds[:20]), clone._sample(seeds[:20])
+    assert torch.equal(first.node, again.node) and torch.equal(first.row, again.row)
