@@ -58,7 +58,11 @@ def exercise(cache):
     cache.distance_histogram(u, u)
     cache.lookup(u)
     last = cache.last_time_ if np.isfinite(cache.last_time_) else 0.0
-    cache.update([0, 3], [1, 39], [last + 1, last + 2])
+    try:  # a valid but extreme state (e.g. 2**40 events seen) may refuse default edge ids: clearly
+        cache.update([0, 3], [1, 39], [last + 1, last + 2])
+    except CLEAR:
+        pass
+    cache.update([0, 3], [1, 39], [last + 3, last + 4], edge_ids=[0, 1])
 """
 
 TEMPORAL_CASES = {
