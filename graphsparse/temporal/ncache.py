@@ -319,6 +319,9 @@ class NCache:
             return 0
         if not np.isfinite(t_np).all():
             raise ValueError("t must be finite")
+        if np.abs(t_np).max() > np.finfo(np.float32).max:
+            raise ValueError("t exceeds the float32 range of the cache's times; shift the times to start at 0 "
+                             "(as_temporal(..., relative_time=True))")
         if np.any(np.diff(t_np) < 0) or t_np[0] < self.last_time_:
             raise ValueError("t must be non-decreasing within a batch and not earlier than the previous batch "
                              f"(last time {self.last_time_}); sort the edges by time first")
@@ -550,7 +553,8 @@ def _check_state(state, cache: "NCache"):
     scalars["alpha"] = float(alpha)
     last_time = state["last_time"]
     if isinstance(last_time, bool) or not isinstance(last_time, numbers.Real) or np.isnan(last_time) or \
-            last_time == np.inf or (last_time == -np.inf and scalars["num_edges_seen"] > 0):
+            last_time > np.finfo(np.float32).max or (last_time < -np.finfo(np.float32).max and not (
+                last_time == -np.inf and scalars["num_edges_seen"] == 0)):
         raise ValueError(f"state_dict entry 'last_time' must be a finite time (or -inf before any event), "
                          f"got {last_time!r}")
     scalars["last_time"] = float(last_time)
