@@ -60,6 +60,8 @@ class SplitIndices:
 def chronological_split(edges: TemporalEdges, val_ratio=0.15, test_ratio=0.15, inductive_ratio=0.1,
                         seed=0) -> SplitIndices:
     """Split by timestamp quantiles and mask nodes for the inductive test (reference protocol)."""
+    if not isinstance(edges, TemporalEdges):
+        edges = as_temporal(edges)
     val_ratio = check_fraction(val_ratio, "val_ratio", low_inclusive=False)
     test_ratio = check_fraction(test_ratio, "test_ratio", low_inclusive=False)
     inductive_ratio = check_fraction(inductive_ratio, "inductive_ratio")
