@@ -9,12 +9,15 @@ names, so a replaced ``ind.cora.x`` could run arbitrary code. Here:
    ``csr_matrix``, ``collections.defaultdict``, the builtin ``list``/``dict``/``set`` and
    ``_codecs.encode`` limited to latin1/utf-8/ascii, which Python 3 uses for bytes); any other
    name -- ``os.system``, ``builtins.eval``, ``subprocess.Popen`` ... -- raises
-   :class:`UnsafePickleError` *before* it is looked up, so nothing runs. Names are mapped to the
-   objects by a fixed table: no module is imported by name.
-2. What comes out is checked, not trusted: sparse matrices are rebuilt from their
-   ``data``/``indices``/``indptr`` arrays with SciPy's full format check (index range,
-   monotone ``indptr``), arrays must be numeric (no object dtype), the graph must be a dict of
-   integer ids to integer lists in range.
+   :class:`UnsafePickleError` *before* it is looked up, so nothing runs. Names are mapped by a
+   fixed table: no module is imported by name.
+2. Even the allowed NumPy/SciPy names are not called: they resolve to stand-ins that only record
+   their arguments and pickled state, so a hand-made state never reaches NumPy's or SciPy's own
+   ``__setstate__``. Arrays are then built from the records after checks (numeric dtype codes
+   only, no object arrays, ``prod(shape) * itemsize`` equal to the raw bytes); sparse matrices are
+   rebuilt from their ``data``/``indices``/``indptr`` arrays with SciPy's full format check
+   (index range, monotone ``indptr``); the graph must be a dict of integer ids to integer lists in
+   range.
 3. :func:`read_planetoid` assembles ``Data`` exactly as ``torch_geometric.io.read_planetoid_data``
    does (same ``x``, ``y``, coalesced ``edge_index`` without self-loops, public split masks,
    CiteSeer's zero-filled test ids) -- the loader tests compare the two on Cora and CiteSeer.
@@ -38,24 +41,131 @@ class UnsafePickleError(ValueError):
     """A pickle names a global outside :data:`ALLOWED_GLOBALS` (it is refused, never looked up)."""
 
 
-def _numpy_reconstruct():
-    try:  # NumPy 2 moved the implementation to numpy._core (numpy.core warns on access)
-        from numpy._core.multiarray import _reconstruct
-    except ImportError:  # pragma: no cover - NumPy 1.x
-        from numpy.core.multiarray import _reconstruct
-    return _reconstruct
+# NumPy and SciPy objects are never built by the unpickler: ``numpy.dtype``, ``_reconstruct`` and
+# ``csr_matrix`` resolve to stand-ins that only RECORD their arguments and state (``__setstate__``),
+# and :func:`_materialize` builds real arrays from those records after checking them (allowed dtype
+# codes, shape x itemsize == raw bytes). A crafted state therefore never reaches NumPy's or SciPy's
+# own ``__setstate__`` (which can be driven into internal errors by hand-made states).
+_DTYPE_CODES = {"b1", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "f2", "f4", "f8"}
+MAX_ARRAY_BYTES = 2**33
 
 
-def _csr_matrix():
+class _DTypeRecord:
+    def __init__(self, *args):
+        self.args = args
+        self.state = None
+
+    def __setstate__(self, state):
+        self.state = state
+
+
+class _ArrayRecord:
+    def __init__(self, *args):
+        self.args = args
+        self.state = None
+
+    def __setstate__(self, state):
+        self.state = state
+
+
+class _NDArrayMarker:
+    """Stands for ``numpy.ndarray`` as the first argument of ``_reconstruct``."""
+
+
+class _SparseRecord:
+    fmt = "csr"
+
+    def __setstate__(self, state):
+        if isinstance(state, tuple) and len(state) == 2:  # (dict, slot state)
+            state = state[0]
+        self.state = state
+
+
+class _CSCRecord(_SparseRecord):
+    fmt = "csc"
+
+
+def _record_reconstruct(*args):
+    return _ArrayRecord(*args)
+
+
+def _record_dtype(*args):
+    return _DTypeRecord(*args)
+
+
+def _dtype_of(record, where: str) -> np.dtype:
+    if not isinstance(record, _DTypeRecord) or not record.args or not isinstance(record.args[0], str):
+        raise ValueError(f"{where}: malformed dtype in the pickle")
+    code = record.args[0]
+    if code not in _DTYPE_CODES:
+        raise ValueError(f"{where}: dtype {code!r} is not a numeric type a Planetoid file holds "
+                         f"(allowed: {sorted(_DTYPE_CODES)})")
+    order = "|"
+    if isinstance(record.state, tuple) and len(record.state) >= 2 and isinstance(record.state[1], str):
+        order = record.state[1]
+    if order not in ("<", ">", "|", "="):
+        raise ValueError(f"{where}: malformed byte order {order!r} in the pickle")
+    return np.dtype(code if order == "|" else order + code)
+
+
+def _array_of(record, where: str) -> np.ndarray:
+    """A real, owned ndarray from an ``_ArrayRecord`` whose state was checked."""
+    if not isinstance(record, _ArrayRecord) or not record.args or record.args[0] is not _NDArrayMarker:
+        raise ValueError(f"{where}: expected a NumPy array in the pickle, got {type(record).__name__}")
+    state = record.state
+    if not isinstance(state, tuple) or len(state) not in (4, 5):
+        raise ValueError(f"{where}: malformed array state in the pickle")
+    shape, dtype_record, fortran, raw = state[-4:]
+    if not isinstance(shape, tuple) or len(shape) > 3 or not all(
+            isinstance(d, int) and not isinstance(d, bool) and 0 <= d < 2**40 for d in shape):
+        raise ValueError(f"{where}: malformed array shape {shape!r} in the pickle")
+    dtype = _dtype_of(dtype_record, where)
+    if isinstance(raw, str):  # Python 2 str, decoded as latin1 by the unpickler
+        raw = raw.encode("latin1")
+    if not isinstance(raw, (bytes, bytearray)):
+        raise ValueError(f"{where}: array data must be raw bytes (object arrays are refused)")
+    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    if count * dtype.itemsize != len(raw) or len(raw) > MAX_ARRAY_BYTES:
+        raise ValueError(f"{where}: array of shape {shape} and dtype {dtype} needs {count * dtype.itemsize} bytes, "
+                         f"the pickle holds {len(raw)}")
+    array = np.frombuffer(bytes(raw), dtype=dtype).reshape(shape, order="F" if fortran else "C")
+    return np.array(array, dtype=dtype.newbyteorder("="), order="C")  # owned, native byte order
+
+
+def _sparse_of(record, where: str):
     import scipy.sparse as sp
 
-    return sp.csr_matrix
+    state = record.state
+    if not isinstance(state, dict):
+        raise ValueError(f"{where}: malformed sparse matrix state in the pickle")
+    shape = state.get("_shape", state.get("shape"))
+    if not (isinstance(shape, tuple) and len(shape) == 2 and all(
+            isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)):
+        raise ValueError(f"{where}: malformed sparse matrix (shape must be a 2-tuple of non-negative ints)")
+    data, indices, indptr = (_array_of(state.get(key), f"{where} ({key})") for key in ("data", "indices", "indptr"))
+    if data.dtype.kind == "f" and data.size and not np.isfinite(data).all():
+        raise ValueError(f"{where}: matrix data holds NaN or inf")
+    for part, what in ((indices, "indices"), (indptr, "indptr")):
+        if part.dtype.kind not in "iu" or part.ndim != 1:
+            raise ValueError(f"{where}: sparse {what} must be a 1-D integer array, got {part.dtype} {part.shape}")
+    cls = sp.csr_matrix if record.fmt == "csr" else sp.csc_matrix
+    try:
+        matrix = cls((data, indices, indptr), shape=shape)
+        matrix.check_format(full_check=True)
+    except (ValueError, TypeError, IndexError, OverflowError) as err:
+        raise ValueError(f"{where}: malformed sparse matrix ({err})") from None
+    return matrix
 
 
-def _csc_matrix():
-    import scipy.sparse as sp
-
-    return sp.csc_matrix
+def _materialize(obj, where: str):
+    """Turn the records left by the unpickler into checked NumPy/SciPy objects (top level only)."""
+    if isinstance(obj, _ArrayRecord):
+        return _array_of(obj, where)
+    if isinstance(obj, _SparseRecord):
+        return _sparse_of(obj, where)
+    if isinstance(obj, (_DTypeRecord, type)) or obj is _NDArrayMarker:
+        raise ValueError(f"{where}: the pickle holds a bare {type(obj).__name__}, not data")
+    return obj
 
 
 def _codecs_encode():
@@ -71,16 +181,16 @@ def _codecs_encode():
 
 # (module, name) as written in the pickle (Python 2 and 3 spellings) -> a zero-argument resolver.
 ALLOWED_GLOBALS = {
-    ("numpy.core.multiarray", "_reconstruct"): _numpy_reconstruct,
-    ("numpy._core.multiarray", "_reconstruct"): _numpy_reconstruct,
-    ("numpy", "ndarray"): lambda: np.ndarray,
-    ("numpy", "dtype"): lambda: np.dtype,
-    ("scipy.sparse.csr", "csr_matrix"): _csr_matrix,
-    ("scipy.sparse._csr", "csr_matrix"): _csr_matrix,
-    ("scipy.sparse", "csr_matrix"): _csr_matrix,
-    ("scipy.sparse.csc", "csc_matrix"): _csc_matrix,
-    ("scipy.sparse._csc", "csc_matrix"): _csc_matrix,
-    ("scipy.sparse", "csc_matrix"): _csc_matrix,
+    ("numpy.core.multiarray", "_reconstruct"): lambda: _record_reconstruct,
+    ("numpy._core.multiarray", "_reconstruct"): lambda: _record_reconstruct,
+    ("numpy", "ndarray"): lambda: _NDArrayMarker,
+    ("numpy", "dtype"): lambda: _record_dtype,
+    ("scipy.sparse.csr", "csr_matrix"): lambda: _SparseRecord,
+    ("scipy.sparse._csr", "csr_matrix"): lambda: _SparseRecord,
+    ("scipy.sparse", "csr_matrix"): lambda: _SparseRecord,
+    ("scipy.sparse.csc", "csc_matrix"): lambda: _CSCRecord,
+    ("scipy.sparse._csc", "csc_matrix"): lambda: _CSCRecord,
+    ("scipy.sparse", "csc_matrix"): lambda: _CSCRecord,
     ("collections", "defaultdict"): lambda: collections.defaultdict,
     ("__builtin__", "list"): lambda: list,
     ("builtins", "list"): lambda: list,
@@ -93,8 +203,11 @@ ALLOWED_GLOBALS = {
 }
 
 
-class RestrictedUnpickler(pickle.Unpickler):
-    """``pickle.Unpickler`` that resolves only :data:`ALLOWED_GLOBALS` (``UnsafePickleError`` otherwise).
+class RestrictedUnpickler(pickle._Unpickler):
+    """Unpickler that resolves only :data:`ALLOWED_GLOBALS` (``UnsafePickleError`` otherwise).
+
+    It subclasses the pure-Python ``pickle._Unpickler`` (not the C accelerator): corrupted streams
+    then only ever raise Python exceptions (the files are small; speed does not matter here).
 
     Parameters
     ----------
@@ -126,12 +239,12 @@ def restricted_load(path: str):
     with open(path, "rb") as handle:
         payload = handle.read()
     try:
-        return RestrictedUnpickler(io.BytesIO(payload), source=path).load()
+        obj = RestrictedUnpickler(io.BytesIO(payload), source=path).load()
     except UnsafePickleError:
         raise
-    except (pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError, IndexError, KeyError,
-            OverflowError, MemoryError, UnicodeDecodeError, RecursionError) as err:
+    except Exception as err:  # noqa: BLE001 - the pure-Python unpickler raises many kinds on corrupt input
         raise ValueError(f"{path}: not a readable Planetoid pickle ({type(err).__name__}: {err})") from None
+    return _materialize(obj, path)
 
 
 def _numeric_array(value, path: str, what: str) -> np.ndarray:

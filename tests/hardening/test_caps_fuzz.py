@@ -89,11 +89,11 @@ def run(n, data):
     assert (np.diff(edges.t) >= 0).all() and np.isfinite(edges.t).all()
     assert edges.src.min(initial=0) >= 0 and edges.src.max(initial=0) < edges.num_nodes
     if edges.num_nodes <= 10**6 and len(edges):
-        try:
+        try:  # e.g. a time span beyond float32 is refused by the cache, clearly
             cache = NCache(edges.num_nodes, (4, 2))
+            cache.update(edges.src, edges.dst, edges.t, edges.edge_ids)
         except CLEAR:
             return
-        cache.update(edges.src, edges.dst, edges.t, edges.edge_ids)
         cache.joint_features(edges.src, edges.dst)
 run()
 """.replace("IDS", IDS),
