@@ -42,8 +42,13 @@ TMP = tempfile.mkdtemp(prefix="gs-fuzz-")
 IDS = "st.one_of(st.integers(-3, 80), st.sampled_from([-2**63, -1, 2**31 - 1, 2**31 + 5, 2**63 - 1, 10**6]))"
 
 TEMPORAL_SETUP = COMMON + """
-from graphsparse.temporal import NCache, as_temporal, toy_temporal_graph
-events = toy_temporal_graph(num_nodes=40, num_edges=400, seed=3)
+from graphsparse.temporal import NCache, as_temporal
+def _stream(num_nodes, num_events, seed):
+    rng = np.random.default_rng(seed)
+    src = rng.integers(0, num_nodes, num_events)
+    dst = (src + 1 + rng.integers(0, num_nodes - 1, num_events)) % num_nodes
+    return as_temporal((src, dst, np.sort(rng.random(num_events) * 1000.0)), num_nodes=num_nodes)
+events = _stream(40, 400, seed=3)   # NumPy only: this child never imports torch
 base = NCache(40, (4, 2), seed=1)
 for s in range(0, 400, 40):
     base.update(events.src[s:s + 40], events.dst[s:s + 40], events.t[s:s + 40], events.edge_ids[s:s + 40])

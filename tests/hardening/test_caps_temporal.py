@@ -21,8 +21,13 @@ from graphsparse.temporal import NCache, TemporalEdges, as_temporal, toy_tempora
 # ------------------------------------------------------------------ crash-prone: one child process
 SETUP = """
 import numpy as np
-from graphsparse.temporal import NCache, toy_temporal_graph
-events = toy_temporal_graph(num_nodes=60, num_edges=600, seed=3)
+from graphsparse.temporal import NCache, as_temporal
+def _stream(num_nodes, num_events, seed):
+    rng = np.random.default_rng(seed)
+    src = rng.integers(0, num_nodes, num_events)
+    dst = (src + 1 + rng.integers(0, num_nodes - 1, num_events)) % num_nodes
+    return as_temporal((src, dst, np.sort(rng.random(num_events) * 1000.0)), num_nodes=num_nodes)
+events = _stream(60, 600, seed=3)   # NumPy only: the child never imports torch (seconds saved)
 def fresh():
     cache = NCache(60, (4, 2), seed=1)
     for s in range(0, 600, 50):
