@@ -50,19 +50,11 @@ _DTYPE_CODES = {"b1", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "f2", "f4"
 MAX_ARRAY_BYTES = 2**33
 
 
-class _DTypeRecord:
-    def __init__(self, *args):
-        self.args = args
-        self.state = None
+class _CallRecord:
+    """What the pickle asked ``numpy.dtype(...)`` (kind 'dtype') or ``_reconstruct(...)`` ('array') for."""
 
-    def __setstate__(self, state):
-        self.state = state
-
-
-class _ArrayRecord:
-    def __init__(self, *args):
-        self.args = args
-        self.state = None
+    def __init__(self, kind, args):
+        self.kind, self.args, self.state = kind, args, None
 
     def __setstate__(self, state):
         self.state = state
@@ -86,15 +78,15 @@ class _CSCRecord(_SparseRecord):
 
 
 def _record_reconstruct(*args):
-    return _ArrayRecord(*args)
+    return _CallRecord("array", args)
 
 
 def _record_dtype(*args):
-    return _DTypeRecord(*args)
+    return _CallRecord("dtype", args)
 
 
 def _dtype_of(record, where: str) -> np.dtype:
-    if not isinstance(record, _DTypeRecord) or not record.args or not isinstance(record.args[0], str):
+    if not isinstance(record, _CallRecord) or record.kind != "dtype" or not record.args or not isinstance(record.args[0], str):
         raise ValueError(f"{where}: malformed dtype in the pickle")
     code = record.args[0]
     if code not in _DTYPE_CODES:
@@ -109,8 +101,8 @@ def _dtype_of(record, where: str) -> np.dtype:
 
 
 def _array_of(record, where: str) -> np.ndarray:
-    """A real, owned ndarray from an ``_ArrayRecord`` whose state was checked."""
-    if not isinstance(record, _ArrayRecord) or not record.args or record.args[0] is not _NDArrayMarker:
+    """A real, owned ndarray from an array ``_CallRecord`` whose state was checked."""
+    if not isinstance(record, _CallRecord) or record.kind != "array" or not record.args or record.args[0] is not _NDArrayMarker:
         raise ValueError(f"{where}: expected a NumPy array in the pickle, got {type(record).__name__}")
     state = record.state
     if not isinstance(state, tuple) or len(state) not in (4, 5):
@@ -159,11 +151,11 @@ def _sparse_of(record, where: str):
 
 def _materialize(obj, where: str):
     """Turn the records left by the unpickler into checked NumPy/SciPy objects (top level only)."""
-    if isinstance(obj, _ArrayRecord):
+    if isinstance(obj, _CallRecord) and obj.kind == "array":
         return _array_of(obj, where)
     if isinstance(obj, _SparseRecord):
         return _sparse_of(obj, where)
-    if isinstance(obj, (_DTypeRecord, type)) or obj is _NDArrayMarker:
+    if isinstance(obj, (_CallRecord, type)):
         raise ValueError(f"{where}: the pickle holds a bare {type(obj).__name__}, not data")
     return obj
 
@@ -180,27 +172,22 @@ def _codecs_encode():
 
 
 # (module, name) as written in the pickle (Python 2 and 3 spellings) -> a zero-argument resolver.
-ALLOWED_GLOBALS = {
-    ("numpy.core.multiarray", "_reconstruct"): lambda: _record_reconstruct,
-    ("numpy._core.multiarray", "_reconstruct"): lambda: _record_reconstruct,
-    ("numpy", "ndarray"): lambda: _NDArrayMarker,
-    ("numpy", "dtype"): lambda: _record_dtype,
-    ("scipy.sparse.csr", "csr_matrix"): lambda: _SparseRecord,
-    ("scipy.sparse._csr", "csr_matrix"): lambda: _SparseRecord,
-    ("scipy.sparse", "csr_matrix"): lambda: _SparseRecord,
-    ("scipy.sparse.csc", "csc_matrix"): lambda: _CSCRecord,
-    ("scipy.sparse._csc", "csc_matrix"): lambda: _CSCRecord,
-    ("scipy.sparse", "csc_matrix"): lambda: _CSCRecord,
-    ("collections", "defaultdict"): lambda: collections.defaultdict,
-    ("__builtin__", "list"): lambda: list,
-    ("builtins", "list"): lambda: list,
-    ("__builtin__", "dict"): lambda: dict,
-    ("builtins", "dict"): lambda: dict,
-    ("__builtin__", "set"): lambda: set,
-    ("builtins", "set"): lambda: set,
-    # Python 3 writes bytes at protocol 2 as _codecs.encode(str, 'latin1') (a pure function)
-    ("_codecs", "encode"): _codecs_encode,
-}
+_SPELLINGS = (
+    (_record_reconstruct, [("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct")]),
+    (_NDArrayMarker, [("numpy", "ndarray")]),
+    (_record_dtype, [("numpy", "dtype")]),
+    (_SparseRecord, [("scipy.sparse.csr", "csr_matrix"), ("scipy.sparse._csr", "csr_matrix"),
+                     ("scipy.sparse", "csr_matrix")]),
+    (_CSCRecord, [("scipy.sparse.csc", "csc_matrix"), ("scipy.sparse._csc", "csc_matrix"),
+                  ("scipy.sparse", "csc_matrix")]),
+    (collections.defaultdict, [("collections", "defaultdict")]),
+    (list, [("__builtin__", "list"), ("builtins", "list")]),
+    (dict, [("__builtin__", "dict"), ("builtins", "dict")]),
+    (set, [("__builtin__", "set"), ("builtins", "set")]),
+)
+ALLOWED_GLOBALS = {key: (lambda obj=obj: obj) for obj, keys in _SPELLINGS for key in keys}
+# Python 3 writes bytes at protocol 2 as _codecs.encode(str, 'latin1') (a pure function)
+ALLOWED_GLOBALS[("_codecs", "encode")] = _codecs_encode
 
 
 class RestrictedUnpickler(pickle._Unpickler):
