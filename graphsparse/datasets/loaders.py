@@ -30,6 +30,8 @@ import hashlib
 import json
 import os
 import threading
+import zipfile
+import zlib
 
 import numpy as np
 
@@ -163,11 +165,35 @@ def _static_data(edge_index: np.ndarray, num_nodes: int, directed: bool, x=None,
 
 
 def _read_planetoid(folder: str, entry: dict):
-    from torch_geometric.io import read_planetoid_data
+    # never pickle.load: the restricted unpickler admits only the NumPy/SciPy/dict types these files hold
+    from graphsparse.datasets.planetoid import read_planetoid
 
-    data = read_planetoid_data(folder, entry["prefix"])
+    data = read_planetoid(folder, entry["prefix"])
     data.directed = False
     return data
+
+
+def _file_error(path: str, what: str) -> ValueError:
+    return ValueError(f"{path}: {what}")
+
+
+def _check_rows(array, expected: int, path: str, key: str) -> None:
+    if array is not None and array.shape[0] != expected:
+        raise _file_error(path, f"'{key}' has {array.shape[0]} rows, expected {expected} (one per node)")
+
+
+def _check_ids(ids: np.ndarray, path: str, what: str, num_nodes: int | None = None) -> None:
+    if ids.size and int(ids.min()) < 0:
+        raise _file_error(path, f"{what} holds negative node id {int(ids.min())}")
+    if ids.size and num_nodes is not None and int(ids.max()) >= num_nodes:
+        raise _file_error(path, f"{what} holds node id {int(ids.max())} >= num_nodes={num_nodes}")
+
+
+def _loadtxt_int(path: str, what: str, **kwargs) -> np.ndarray:
+    try:
+        return np.loadtxt(path, dtype=np.int64, ndmin=2, **kwargs)
+    except ValueError as err:
+        raise _file_error(path, f"expected {what} (integers, whitespace-separated): {err}") from None
 
 
 def _read_mat(folder: str, entry: dict):
@@ -175,9 +201,16 @@ def _read_mat(folder: str, entry: dict):
     import scipy.sparse as sp
 
     (file_name,) = entry["files"]
-    mat = scipy.io.loadmat(os.path.join(folder, file_name))
+    path = os.path.join(folder, file_name)
+    mat = scipy.io.loadmat(path)
+    for key in ("network", "group"):
+        if key not in mat:
+            raise _file_error(path, f"no '{key}' matrix (found {sorted(k for k in mat if not k.startswith('__'))})")
     adjacency = sp.csr_matrix(mat["network"])
     groups = sp.csr_matrix(mat["group"])
+    if adjacency.shape[0] != adjacency.shape[1]:
+        raise _file_error(path, f"'network' must be square, got shape {adjacency.shape}")
+    _check_rows(groups, adjacency.shape[0], path, "group")
     coo = adjacency.tocoo()
     edge_index = np.stack([coo.row, coo.col]).astype(np.int64)
     y = np.asarray((groups != 0).todense(), dtype=np.float32)
@@ -187,18 +220,28 @@ def _read_mat(folder: str, entry: dict):
 def _read_prone(folder: str, entry: dict):
     graph_file = next(f for f in entry["files"] if f.endswith(".ungraph"))
     cmty_file = next(f for f in entry["files"] if f.endswith(".cmty"))
-    edges = np.loadtxt(os.path.join(folder, graph_file), dtype=np.int64, ndmin=2)
+    graph_path, cmty_path = os.path.join(folder, graph_file), os.path.join(folder, cmty_file)
+    edges = _loadtxt_int(graph_path, "'u v' rows")
+    if edges.shape[0] == 0 or edges.shape[1] < 2:
+        raise _file_error(graph_path, f"expected 'u v' rows, got shape {edges.shape}")
+    _check_ids(edges[:, :2], graph_path, "the edge list")
     members = []
-    with open(os.path.join(folder, cmty_file), encoding="utf-8") as handle:
-        for line in handle:
+    with open(cmty_path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
             if line.strip():
-                members.append(np.array(line.split(), dtype=np.int64))
+                try:
+                    members.append(np.array(line.split(), dtype=np.int64))
+                except (ValueError, OverflowError):
+                    raise _file_error(cmty_path, f"line {number}: expected integer node ids") from None
+                _check_ids(members[-1], cmty_path, f"line {number}")
+    if not members:
+        raise _file_error(cmty_path, "no community lines")
     num_nodes = int(max(edges.max(), max(m.max() for m in members if m.size))) + 1
     y = np.full(num_nodes, -1, dtype=np.int64)
     for label, nodes in enumerate(members):
         y[nodes] = label  # ProNE's dblp: one community per node (checked by the tests)
     # nodes absent from every community keep y = -1 (none in the shipped file)
-    return _static_data(edges.T, num_nodes, False, y=y)
+    return _static_data(edges[:, :2].T, num_nodes, False, y=y)
 
 
 def _read_snap_temporal(folder: str, entry: dict):
@@ -206,9 +249,10 @@ def _read_snap_temporal(folder: str, entry: dict):
     from torch_geometric.data import TemporalData
 
     (file_name,) = entry["files"]
-    rows = np.loadtxt(os.path.join(folder, file_name), dtype=np.int64, ndmin=2)  # reads .gz directly
-    if rows.shape[1] < 3:
-        raise ValueError(f"{file_name}: expected 'src dst ts' rows, got {rows.shape[1]} columns")
+    path = os.path.join(folder, file_name)
+    rows = _loadtxt_int(path, "'src dst ts' rows")  # reads .gz directly
+    if rows.shape[0] == 0 or rows.shape[1] < 3:
+        raise _file_error(path, f"expected 'src dst ts' rows, got shape {rows.shape}")
     node_ids, relabelled = np.unique(rows[:, :2], return_inverse=True)  # 0-based, increasing file id
     relabelled = relabelled.reshape(-1, 2)
     order = np.argsort(rows[:, 2], kind="stable")
@@ -220,19 +264,43 @@ def _read_snap_temporal(folder: str, entry: dict):
     return data
 
 
-def _csr_part(archive, prefix: str):
+def _csr_part(archive, prefix: str, path: str = "<npz>"):
     import scipy.sparse as sp
 
-    return sp.csr_matrix((archive[f"{prefix}_data"], archive[f"{prefix}_indices"], archive[f"{prefix}_indptr"]),
-                         shape=tuple(archive[f"{prefix}_shape"]))
+    keys = [f"{prefix}_{part}" for part in ("data", "indices", "indptr", "shape")]
+    missing = [key for key in keys if key not in archive.files]
+    if missing:
+        raise _file_error(path, f"missing key(s) {', '.join(missing)}")
+    data, indices, indptr, shape = (archive[key] for key in keys)
+    if shape.shape != (2,) or shape.dtype.kind not in "iu" or (shape < 0).any():
+        raise _file_error(path, f"'{prefix}_shape' must hold two non-negative integers, got {shape!r}")
+    if indices.dtype.kind not in "iu" or indptr.dtype.kind not in "iu" or data.dtype.kind not in "biuf":
+        raise _file_error(path, f"'{prefix}_indices'/'{prefix}_indptr' must be integer and '{prefix}_data' "
+                                f"numeric, got {indices.dtype}/{indptr.dtype}/{data.dtype}")
+    try:
+        matrix = sp.csr_matrix((data, indices, indptr), shape=tuple(int(v) for v in shape))
+        matrix.check_format(full_check=True)
+    except (ValueError, TypeError, IndexError) as err:
+        raise _file_error(path, f"malformed CSR matrix '{prefix}_*': {err}") from None
+    return matrix
 
 
 def _read_g2g(folder: str, entry: dict):
     (file_name,) = entry["files"]
-    with np.load(os.path.join(folder, file_name), allow_pickle=False) as archive:
-        adjacency = _csr_part(archive, "adj")
-        x = _csr_part(archive, "attr").toarray().astype(np.float32) if "attr_data" in archive.files else None
-        y = archive["labels"].astype(np.int64)
+    path = os.path.join(folder, file_name)
+    with np.load(path, allow_pickle=False) as archive:
+        adjacency = _csr_part(archive, "adj", path)
+        x = _csr_part(archive, "attr", path).toarray().astype(np.float32) if "attr_data" in archive.files else None
+        if "labels" not in archive.files:
+            raise _file_error(path, "missing key 'labels'")
+        y = archive["labels"]
+    if adjacency.shape[0] != adjacency.shape[1]:
+        raise _file_error(path, f"the adjacency must be square, got shape {adjacency.shape}")
+    if y.ndim != 1 or y.dtype.kind not in "iu":
+        raise _file_error(path, f"'labels' must be a 1-D integer array, got {y.dtype} {y.shape}")
+    y = y.astype(np.int64)
+    _check_rows(y, adjacency.shape[0], path, "labels")
+    _check_rows(x, adjacency.shape[0], path, "attr_*")
     coo = adjacency.tocoo()  # structure only: entry values (a few 2s in polblogs) are dropped
     edge_index = np.stack([coo.row, coo.col]).astype(np.int64)
     return _static_data(edge_index, adjacency.shape[0], bool(entry["directed"]), x=x, y=y)
@@ -240,17 +308,39 @@ def _read_g2g(folder: str, entry: dict):
 
 def _read_hetero(folder: str, entry: dict):
     (file_name,) = entry["files"]
-    with np.load(os.path.join(folder, file_name), allow_pickle=False) as archive:
-        x = archive["node_features"].astype(np.float32)
-        y = archive["node_labels"].astype(np.int64)
-        edges = archive["edges"].astype(np.int64)
-        masks = {f"{split}_mask": archive[f"{split}_masks"].T.copy() for split in ("train", "val", "test")}
+    path = os.path.join(folder, file_name)
+    with np.load(path, allow_pickle=False) as archive:
+        keys = ["node_features", "node_labels", "edges"] + [f"{s}_masks" for s in ("train", "val", "test")]
+        missing = [key for key in keys if key not in archive.files]
+        if missing:
+            raise _file_error(path, f"missing key(s) {', '.join(missing)}")
+        x, y, edges = archive["node_features"], archive["node_labels"], archive["edges"]
+        masks = {f"{split}_mask": archive[f"{split}_masks"] for split in ("train", "val", "test")}
+    if x.ndim != 2 or x.dtype.kind not in "biuf":
+        raise _file_error(path, f"'node_features' must be a numeric (N, F) array, got {x.dtype} {x.shape}")
+    num_nodes = x.shape[0]
+    if y.ndim != 1 or y.dtype.kind not in "iu":
+        raise _file_error(path, f"'node_labels' must be a 1-D integer array, got {y.dtype} {y.shape}")
+    _check_rows(y, num_nodes, path, "node_labels")
+    if edges.ndim != 2 or edges.shape[1] != 2 or edges.dtype.kind not in "iu":
+        raise _file_error(path, f"'edges' must be an (E, 2) integer array, got {edges.dtype} {edges.shape}")
+    _check_ids(edges, path, "'edges'", num_nodes)
+    for key, mask in masks.items():
+        if mask.dtype != bool or mask.ndim != 2 or mask.shape[1] != num_nodes:
+            raise _file_error(path, f"'{key}s' must be a boolean (splits, {num_nodes}) array, got "
+                                    f"{mask.dtype} {mask.shape}")
+        masks[key] = mask.T.copy()
+    x, y, edges = x.astype(np.float32), y.astype(np.int64), edges.astype(np.int64)
     return _static_data(edges.T, x.shape[0], bool(entry["directed"]), x=x, y=y, **masks)
 
 
 def _read_edgelist(folder: str, entry: dict):
     (file_name,) = entry["files"]
-    edges = np.loadtxt(os.path.join(folder, file_name), dtype=np.int64, comments="#", ndmin=2)  # CRLF is fine
+    path = os.path.join(folder, file_name)
+    edges = _loadtxt_int(path, "'src dst' rows", comments="#")  # CRLF is fine
+    if edges.shape[0] == 0 or edges.shape[1] < 2:
+        raise _file_error(path, f"expected 'src dst' rows, got shape {edges.shape}")
+    _check_ids(edges[:, :2], path, "the edge list")
     num_nodes = int(entry.get("num_nodes") or edges.max() + 1)
     return _static_data(edges[:, :2].T, max(num_nodes, int(edges.max()) + 1), bool(entry["directed"]))
 
@@ -298,7 +388,19 @@ def load_dataset(name: str, root=None, verify: bool = True):
     key = _check_name(name)
     entry = _registry()[key]
     folder = verify_dataset(key, root) if verify else find_dataset(key, root)
-    data = _READERS[entry["format"]](folder, entry)
+    try:
+        data = _READERS[entry["format"]](folder, entry)
+    except (zipfile.BadZipFile, EOFError, zlib.error, KeyError, IndexError, OverflowError) as err:
+        raise ValueError(f"dataset {key!r}: unreadable or malformed file in {folder!r} ({type(err).__name__}: "
+                         f"{err}); files: {', '.join(entry['files'])}") from None
+    except OSError as err:
+        if isinstance(err, FileNotFoundError):
+            raise
+        raise ValueError(f"dataset {key!r}: unreadable file in {folder!r} ({err})") from None
+    except Exception as err:
+        if type(err).__name__ == "MatReadError":  # scipy.io's own error for a corrupt .mat file
+            raise ValueError(f"dataset {key!r}: unreadable .mat file in {folder!r} ({err})") from None
+        raise
     data.name = key
     return data
 

@@ -8,7 +8,10 @@
 2. Hop ``h`` with fan-out ``k_h``: for every node ``v`` added in hop ``h-1`` (the frontier), take
    its in-neighbours ``row[colptr[v]:colptr[v+1]]`` -- all of them when the degree is ``<= k_h``
    (or ``k_h < 0``), else ``k_h`` distinct ones uniformly (Floyd's algorithm, O(k^2) per node,
-   independent of the degree), or ``k_h`` with replacement if ``replace``.
+   independent of the degree), or ``k_h`` with replacement if ``replace``. Random numbers come from
+   :func:`graphsparse.kernels.random.uniform_from_counter` keyed by ``random_seed`` with a running
+   draw counter (no global NumPy state: concurrent calls from several threads never share a stream,
+   and the same ``random_seed`` gives the same sample).
 3. A neighbour seen for the first time gets the next local id (``node_map``, reset afterwards) and
    joins the next frontier. Each sampled edge ``u -> v`` is written as ``(local u, local v)`` with
    its CSC position as the edge id, so ``nodes[rows], nodes[cols]`` are real edges ``src -> dst``.
@@ -17,6 +20,8 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+
+from graphsparse.kernels.random import splitmix64, uniform_from_counter
 
 __all__ = ["neighbor_sample_csc", "max_sample_sizes"]
 
@@ -38,10 +43,13 @@ def neighbor_sample_csc(colptr, row, seeds, fanouts, replace, random_seed, node_
     """Multi-hop uniform neighbour sampling on CSC arrays (steps 1-3 of the module doc).
 
     ``node_map`` is an int64 array of length num_nodes filled with -1 (returned to -1 on exit).
+    Unchecked (callers validate): ``seeds`` in ``[0, num_nodes)``, ``colptr``/``row`` a valid CSC,
+    ``random_seed`` in ``[0, 2**63)``.
     ``fanouts[h] < 0`` takes all neighbours (then ``max_nodes``/``max_edges`` must bound the
     result). Returns ``(nodes, rows, cols, edges, nodes_per_hop, edges_per_hop)``.
     """
-    np.random.seed(random_seed)
+    key = splitmix64(np.uint64(random_seed))
+    draw = np.uint64(0)
     num_hops = fanouts.shape[0]
     nodes = np.empty(max_nodes, dtype=np.int64)
     rows = np.empty(max_edges, dtype=np.int64)
@@ -80,11 +88,14 @@ def neighbor_sample_csc(colptr, row, seeds, fanouts, replace, random_seed, node_
                     chosen[j] = begin + j
             elif replace:
                 for j in range(count):
-                    chosen[j] = begin + np.random.randint(0, degree)
+                    offset = np.int64(uniform_from_counter(key, draw) * degree)
+                    draw += np.uint64(1)
+                    chosen[j] = begin + min(offset, degree - 1)
             else:  # Floyd: count distinct offsets out of degree
                 for j in range(count):
                     t = degree - count + j
-                    pick = np.random.randint(0, t + 1)
+                    pick = min(np.int64(uniform_from_counter(key, draw) * (t + 1)), t)
+                    draw += np.uint64(1)
                     seen = False
                     for q in range(j):
                         if chosen[q] == begin + pick:

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from graphsparse._validation import check_fraction, check_positive_int
 from graphsparse.graph import as_graph
 
 from .sampler import CSRGraphStore, neighbor_loader
@@ -60,6 +61,12 @@ def make_features(num_nodes: int, width: int, num_classes: int, seed: int = 0, d
     """Features ``x = centroid[y] + noise`` (learnable, so the loss visibly drops) and labels ``y``.
 
     Written into ``out`` (e.g. a shared table) when given, in chunks (bounded extra memory)."""
+    num_nodes = check_positive_int(num_nodes, "num_nodes")
+    width = check_positive_int(width, "width")
+    num_classes = check_positive_int(num_classes, "num_classes")
+    if out is not None and (not isinstance(out, torch.Tensor) or tuple(out.shape) != (num_nodes, width)):
+        raise ValueError(f"out must be a tensor of shape ({num_nodes}, {width}), got "
+                         f"{tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__}")
     generator = torch.Generator().manual_seed(seed)
     labels = torch.randint(0, num_classes, (num_nodes,), generator=generator)
     centroids = torch.randn(num_classes, width, generator=generator)
@@ -141,6 +148,17 @@ def run_training(graph, *, width=128, num_classes=16, hidden=256, modes=("conven
     """
     import torch.distributed as dist
 
+    from .sampler import check_num_neighbors
+
+    for value, name in ((width, "width"), (num_classes, "num_classes"), (hidden, "hidden"), (epochs, "epochs"),
+                        (batch_size, "batch_size")):
+        check_positive_int(value, name)
+    if max_batches is not None:
+        check_positive_int(max_batches, "max_batches")
+    check_fraction(train_fraction, "train_fraction", low_inclusive=False, high_inclusive=True)
+    fanouts = check_num_neighbors(fanouts, "fanouts")
+    if isinstance(modes, str):
+        modes = (modes,)
     distributed = dist.is_available() and dist.is_initialized()
     rank = dist.get_rank() if distributed else 0
     world_size = dist.get_world_size() if distributed else 1

@@ -15,6 +15,8 @@ either 'pyg-lib' or 'torch-sparse'`` when neither compiled package is installed 
 """
 from __future__ import annotations
 
+import numbers
+import threading
 import warnings
 
 import numpy as np
@@ -25,11 +27,86 @@ from torch_geometric.loader import NeighborLoader
 from torch_geometric.sampler import NeighborSampler, SamplerOutput
 from torch_geometric.sampler.base import SubgraphType
 
+from graphsparse._validation import check_node_ids
 from graphsparse.graph import as_graph
 
 from ._kernels import max_sample_sizes, neighbor_sample_csc
 
-__all__ = ["CSRGraphStore", "CSRNeighborSampler", "neighbor_loader", "has_compiled_sampler"]
+__all__ = ["CSRGraphStore", "CSRNeighborSampler", "neighbor_loader", "has_compiled_sampler", "check_input_nodes"]
+
+MAX_SAMPLE_ENTRIES = 2**31  # bound of the per-batch output arrays (with replacement)
+
+
+def check_input_nodes(input_nodes, num_nodes: int, name: str = "input_nodes") -> torch.Tensor:
+    """Seed ids as an int64 tensor, checked: integer ids in ``[0, num_nodes)`` or a boolean mask of
+    length ``num_nodes`` (turned into the ids it selects). ``ValueError``/``TypeError`` name ``name``."""
+    if isinstance(input_nodes, (str, dict)) or (isinstance(input_nodes, tuple) and input_nodes
+                                                 and isinstance(input_nodes[0], str)):
+        raise TypeError(f"{name}: heterogeneous (node type, ids) input is not supported here; pass ids of "
+                        "the one node type")
+    if isinstance(input_nodes, torch.Tensor):
+        array = input_nodes.detach().cpu().numpy() if input_nodes.dtype != torch.bfloat16 else None
+        if array is None:
+            raise TypeError(f"{name} must hold integer node ids or a boolean mask, got {input_nodes.dtype}")
+    else:
+        try:
+            array = np.asarray(input_nodes)
+        except (ValueError, TypeError) as err:
+            raise TypeError(f"{name} must be a 1-D sequence of node ids or a boolean mask ({err})") from None
+    if array.dtype == object:
+        if array.size and not all(isinstance(v, numbers.Integral) for v in array.reshape(-1)):
+            raise TypeError(f"{name} must hold integer node ids, got {array.dtype} entries")
+        array = np.array([int(v) for v in array.reshape(-1)], dtype=object)
+        low, high = (min(array), max(array)) if array.size else (0, 0)
+        if low < 0 or high >= num_nodes:
+            raise ValueError(f"{name} holds node id {high if high >= num_nodes else low} outside [0, {num_nodes})")
+        array = array.astype(np.int64)
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {array.shape}")
+    if array.dtype == bool:
+        if array.shape[0] != num_nodes:
+            raise ValueError(f"{name} as a boolean mask must have length num_nodes={num_nodes}, "
+                             f"got {array.shape[0]}")
+        return torch.from_numpy(np.flatnonzero(array).astype(np.int64))
+    if array.size == 0:
+        return torch.zeros(0, dtype=torch.int64)
+    if not np.issubdtype(array.dtype, np.integer):
+        raise TypeError(f"{name} must hold integer node ids (or a boolean mask), got dtype {array.dtype}")
+    if array.dtype == np.uint64 and int(array.max()) > np.iinfo(np.int64).max:
+        raise ValueError(f"{name} holds node id {int(array.max())} >= num_nodes={num_nodes}")
+    ids = array.astype(np.int64, copy=False)
+    check_node_ids(ids, num_nodes, name)
+    return torch.from_numpy(np.ascontiguousarray(ids))
+
+
+def check_num_neighbors(num_neighbors, name: str = "num_neighbors") -> list:
+    """A list of per-hop fan-outs: integers >= 0, or -1 for every neighbour."""
+    if isinstance(num_neighbors, dict):
+        raise TypeError(f"{name}: per-edge-type fan-outs (a dict) need a heterogeneous graph; pass a list")
+    if isinstance(num_neighbors, (str, bytes)) or not hasattr(num_neighbors, "__iter__"):
+        raise TypeError(f"{name} must be a list of per-hop fan-outs, got {type(num_neighbors).__name__}")
+    values = list(num_neighbors)
+    if not values:
+        raise ValueError(f"{name} must list at least one hop")
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{name} must hold integers (-1 = all neighbours), got {value!r}")
+        if value < -1:
+            raise ValueError(f"{name} must hold integers >= -1 (-1 = all neighbours), got {value}")
+    return [int(v) for v in values]
+
+
+def _check_csc(colptr: np.ndarray, row: np.ndarray, num_nodes: int) -> None:
+    """O(E) check of the CSC arrays the Numba kernel will index (from a user-filled GraphStore)."""
+    if colptr.ndim != 1 or colptr.shape[0] != num_nodes + 1:
+        raise ValueError(f"graph_store: colptr must have num_nodes + 1 = {num_nodes + 1} entries, "
+                         f"got shape {colptr.shape}")
+    if row.ndim != 1 or not np.issubdtype(row.dtype, np.integer) or not np.issubdtype(colptr.dtype, np.integer):
+        raise ValueError("graph_store: row and colptr must be 1-D integer arrays")
+    if colptr[0] != 0 or colptr[-1] != row.shape[0] or (np.diff(colptr) < 0).any():
+        raise ValueError(f"graph_store: colptr must start at 0, be non-decreasing and end at len(row)="
+                         f"{row.shape[0]} (got start {int(colptr[0])}, end {int(colptr[-1])})")
+    check_node_ids(row, num_nodes, "graph_store row (source ids)")
 
 
 def has_compiled_sampler() -> bool:
@@ -99,26 +176,48 @@ class CSRNeighborSampler(NeighborSampler):
             raise ValueError("CSRNeighborSampler does not support disjoint=True")
         if self.subgraph_type == SubgraphType.induced:
             raise ValueError("CSRNeighborSampler does not support subgraph_type='induced'")
+        check_num_neighbors(self.num_neighbors.get_mapped_values(), "num_neighbors")
         self.random_state = random_state
         self._rng = np.random.default_rng(random_state) if random_state is not None else None
-        self._colptr_np = self.colptr.numpy().astype(np.int64, copy=False)
-        self._row_np = self.row.numpy()
-        self._node_map = None
+        self._colptr_np = np.ascontiguousarray(self.colptr.numpy(), dtype=np.int64)
+        self._row_np = np.ascontiguousarray(self.row.numpy(), dtype=np.int64)
+        _check_csc(self._colptr_np, self._row_np, int(self.num_nodes))
+        self._lock = threading.Lock()
+        self._node_maps = []  # scratch maps, one per concurrent call (threads never share one)
+
+    def __getstate__(self):  # loader workers: no lock, no scratch (recreated on use)
+        state = dict(self.__dict__)
+        state["_lock"] = None
+        state["_node_maps"] = []
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     def _kernel_seed(self) -> int:
         if self._rng is not None:
-            return int(self._rng.integers(0, 2**31 - 1))
+            with self._lock:
+                return int(self._rng.integers(0, 2**31 - 1))
         return int(torch.randint(0, 2**31 - 1, (1,)).item())
+
+    def _acquire_node_map(self) -> np.ndarray:
+        with self._lock:
+            if self._node_maps:
+                return self._node_maps.pop()
+        return np.full(self.num_nodes, -1, dtype=np.int64)
+
+    def _release_node_map(self, node_map: np.ndarray) -> None:
+        with self._lock:
+            self._node_maps.append(node_map)
 
     def _sample(self, seed, seed_time=None, **kwargs):
         if isinstance(seed, dict):
             raise ValueError("CSRNeighborSampler samples homogeneous graphs only")
         if seed_time is not None:
             raise ValueError("CSRNeighborSampler does not support temporal sampling")
-        if self._node_map is None:  # created lazily: survives pickling to loader workers cheaply
-            self._node_map = np.full(self.num_nodes, -1, dtype=np.int64)
-        fanouts = np.asarray(self.num_neighbors.get_mapped_values(), dtype=np.int64)
-        seeds = seed.numpy().astype(np.int64, copy=False)
+        fanouts = np.asarray(check_num_neighbors(self.num_neighbors.get_mapped_values()), dtype=np.int64)
+        seeds = check_input_nodes(seed, int(self.num_nodes), "input_nodes (seed ids)").numpy()
         num_edges_total = int(self._row_np.shape[0])
         if (fanouts < 0).any():
             max_nodes, max_edges = self.num_nodes, num_edges_total
@@ -127,9 +226,17 @@ class CSRNeighborSampler(NeighborSampler):
             max_nodes = min(max_nodes, self.num_nodes + seeds.shape[0])
             if not self.replace:
                 max_edges = min(max_edges, num_edges_total)
-        nodes, rows, cols, edges, nodes_per_hop, edges_per_hop = neighbor_sample_csc(
-            self._colptr_np, self._row_np, seeds, fanouts, bool(self.replace), self._kernel_seed(),
-            self._node_map, int(max_nodes), int(max_edges))
+            elif max_edges > MAX_SAMPLE_ENTRIES:
+                raise ValueError(f"num_neighbors={fanouts.tolist()} with replace=True and {seeds.shape[0]} seeds "
+                                 f"may sample {max_edges} edges in one batch (limit {MAX_SAMPLE_ENTRIES}); "
+                                 "lower the fan-outs or the batch size")
+        node_map = self._acquire_node_map()
+        try:
+            nodes, rows, cols, edges, nodes_per_hop, edges_per_hop = neighbor_sample_csc(
+                self._colptr_np, self._row_np, seeds, fanouts, bool(self.replace), self._kernel_seed(),
+                node_map, int(max_nodes), int(max_edges))
+        finally:
+            self._release_node_map(node_map)
         out = SamplerOutput(
             node=torch.from_numpy(nodes), row=torch.from_numpy(rows), col=torch.from_numpy(cols),
             edge=torch.from_numpy(edges), batch=None,
@@ -142,12 +249,22 @@ class CSRNeighborSampler(NeighborSampler):
 def neighbor_loader(feature_store, graph_store, num_neighbors, *, random_state=None, **loader_kwargs):
     """``NeighborLoader((feature_store, graph_store), ...)``, with :class:`CSRNeighborSampler` as the
     sampler when PyG has no compiled one (pyg-lib / torch-sparse); ``loader_kwargs`` go to the loader
-    (``batch_size``, ``input_nodes`` -- default: all nodes --, ``shuffle``, ``replace``, ``subgraph_type``, ...)."""
+    (``batch_size``, ``input_nodes`` -- default: all nodes --, ``shuffle``, ``replace``, ``subgraph_type``, ...).
+
+    ``input_nodes`` (integer ids in ``[0, num_nodes)`` or a boolean mask of length ``num_nodes``) and
+    ``num_neighbors`` are checked here, before any batch is sampled (``ValueError``/``TypeError``)."""
+    edge_attrs = graph_store.get_all_edge_attrs()
+    if not edge_attrs:
+        raise ValueError("graph_store holds no edges")
+    size = edge_attrs[0].size
+    if size is None:
+        raise ValueError("graph_store: the edge index has no size; store it with size=(num_nodes, num_nodes)")
+    num_nodes = int(max(size))
+    check_num_neighbors(num_neighbors)
     if loader_kwargs.get("input_nodes") is None:  # PyG requires it for (FeatureStore, GraphStore)
-        edge_attrs = graph_store.get_all_edge_attrs()
-        if not edge_attrs:
-            raise ValueError("graph_store holds no edges")
-        loader_kwargs["input_nodes"] = torch.arange(max(edge_attrs[0].size))
+        loader_kwargs["input_nodes"] = torch.arange(num_nodes)
+    else:
+        loader_kwargs["input_nodes"] = check_input_nodes(loader_kwargs["input_nodes"], num_nodes)
     sampler = None
     if not has_compiled_sampler():
         sampler_keys = ("replace", "subgraph_type", "disjoint", "temporal_strategy", "time_attr",

@@ -10,6 +10,7 @@ shared-memory graphs.
 from __future__ import annotations
 
 import math
+import numbers
 import os
 
 import torch
@@ -26,6 +27,22 @@ def default_shm_dir() -> str:
     return tempfile.gettempdir()
 
 
+def _check_shape_dtype(shape, dtype) -> tuple:
+    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
+        shape = (shape,)
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise TypeError(f"shape must be a tuple of non-negative ints, got {type(shape).__name__}") from None
+    if not dims or any(isinstance(d, bool) or not isinstance(d, numbers.Integral) for d in dims):
+        raise TypeError(f"shape must be a non-empty tuple of non-negative ints, got {shape!r}")
+    if any(int(d) < 0 for d in dims):
+        raise ValueError(f"shape must hold non-negative sizes, got {tuple(int(d) for d in dims)}")
+    if not isinstance(dtype, torch.dtype):
+        raise TypeError(f"dtype must be a torch.dtype, got {type(dtype).__name__} {dtype!r}")
+    return tuple(int(d) for d in dims)
+
+
 class SharedTable:
     """A ``(num_rows, width)`` tensor over a shared-memory file. Use :meth:`create` / :meth:`attach`."""
 
@@ -40,7 +57,9 @@ class SharedTable:
 
     @staticmethod
     def _path(name: str) -> str:
-        if not name or os.sep in name:
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a str, got {type(name).__name__}")
+        if not name or os.sep in name or name in (".", "..") or "\0" in name:
             raise ValueError(f"name must be a plain file name (no '{os.sep}'), got {name!r}")
         return os.path.join(default_shm_dir(), name)
 
@@ -48,7 +67,8 @@ class SharedTable:
     def create(cls, name: str, shape, dtype=torch.float32) -> "SharedTable":
         """Create (or truncate) the shared file ``/dev/shm/<name>`` sized for ``shape`` (zero-filled)."""
         path = cls._path(name)
-        numel = math.prod(int(s) for s in shape)
+        shape = _check_shape_dtype(shape, dtype)
+        numel = math.prod(shape)
         itemsize = torch.empty(0, dtype=dtype).element_size()
         with open(path, "wb") as handle:
             handle.truncate(numel * itemsize)
@@ -60,7 +80,8 @@ class SharedTable:
         path = cls._path(name)
         if not os.path.exists(path):
             raise FileNotFoundError(f"no shared table {path!r}: create it first (rank 0), then barrier")
-        numel = math.prod(int(s) for s in shape)
+        shape = _check_shape_dtype(shape, dtype)
+        numel = math.prod(shape)
         itemsize = torch.empty(0, dtype=dtype).element_size()
         size = os.path.getsize(path)
         if size != numel * itemsize:

@@ -113,7 +113,9 @@ class FeatureTable:
         ``gather(index)`` without ``out`` writes into the next ring buffer instead of a fresh tensor:
         faster, but the returned tensor is overwritten ``num_buffers`` gathers later.
     check_bounds : bool
-        Range-check ids (one min/max per call; a device sync for CUDA ids).
+        Range-check ids (one min/max per call; a device sync for CUDA ids). ``False`` is the trusted
+        path for ids that were already checked (a validated sampler's output): an out-of-range id then
+        reads outside the table in ``zero_copy`` mode (undefined behaviour, not an error).
 
     Attributes
     ----------
@@ -240,8 +242,18 @@ class FeatureTable:
     # ------------------------------------------------------------------ input checks
     def _check_index(self, index) -> torch.Tensor:
         if isinstance(index, np.ndarray) or isinstance(index, (list, tuple, range)):
-            array = np.asarray(index)
+            try:
+                array = np.asarray(index)
+            except (ValueError, TypeError) as err:
+                raise TypeError(f"index must be a 1-D sequence of integer node ids ({err})") from None
             if array.size == 0:
+                array = array.astype(np.int64)
+            if array.dtype.kind not in "iu":
+                raise TypeError(f"index must hold integer node ids, got dtype {array.dtype}"
+                                + (" (ids beyond the int64 range?)" if array.dtype == object else ""))
+            if array.dtype == np.uint64:
+                if array.size and int(array.max()) >= self.num_rows:
+                    raise ValueError(f"index holds node id {int(array.max())} >= num_nodes={self.num_rows}")
                 array = array.astype(np.int64)
             index = torch.from_numpy(np.ascontiguousarray(array))
         if not isinstance(index, torch.Tensor):

@@ -2,6 +2,11 @@
 from __future__ import annotations
 
 import json
+import math
+import numbers
+import os
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -10,6 +15,84 @@ import torch
 __all__ = ["GraphLotteryTicket"]
 
 _FORMAT_VERSION = 1
+_METHODS = ("teddy", "ugs", "random", "dense")
+_REAL_FIELDS = ("edge_sparsity", "weight_sparsity", "target_edge_sparsity", "target_weight_sparsity",
+                "test_score", "val_score")
+_META_FIELDS = ("method", *_REAL_FIELDS, "best_epoch", "metric", "seed", "num_nodes", "timings", "config",
+                "weight_names", "state_names", "format_version")
+
+
+def _resolve_ticket_path(path) -> str:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    path = os.fspath(path)
+    if not os.path.exists(path) and not path.endswith(".npz") and os.path.isfile(path + ".npz"):
+        return path + ".npz"  # save('x') wrote x.npz (np.savez adds the suffix)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"ticket file {path!r} not found")
+    return path
+
+
+def _ticket_meta(arrays: dict, path: str) -> dict:
+    if "meta" not in arrays:
+        raise ValueError(f"{path}: missing key 'meta' (not a graphsparse ticket)")
+    raw = arrays["meta"]
+    if raw.dtype.kind != "U" or raw.ndim != 0:
+        raise ValueError(f"{path}: key 'meta' must be a JSON string, got {raw.dtype} {raw.shape}")
+    try:
+        meta = json.loads(str(raw))
+    except ValueError as err:
+        raise ValueError(f"{path}: key 'meta' is not valid JSON ({err})") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"{path}: key 'meta' must hold a JSON object, got {type(meta).__name__}")
+    if meta.get("format_version") != _FORMAT_VERSION:
+        raise ValueError(f"{path} is not a graphsparse ticket of format version {_FORMAT_VERSION}")
+    missing = [key for key in _META_FIELDS if key not in meta]
+    unknown = [key for key in meta if key not in _META_FIELDS]
+    if missing or unknown:
+        raise ValueError(f"{path}: key 'meta' " + (f"misses field(s) {', '.join(missing)}" if missing else "")
+                         + ("; " if missing and unknown else "") + (f"has unknown field(s) {', '.join(unknown)}"
+                                                                       if unknown else ""))
+    meta.pop("format_version")
+
+    def bad(field_name, expected):
+        return ValueError(f"{path}: meta field {field_name!r} must be {expected}, got {meta[field_name]!r}")
+
+    if meta["method"] not in _METHODS:
+        raise bad("method", f"one of {_METHODS}")
+    for key in _REAL_FIELDS:
+        value = meta[key]
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isinf(value):
+            raise bad(key, "a real number")
+        if key.endswith("sparsity") and not (0.0 <= value <= 1.0):
+            raise bad(key, "a fraction in [0, 1]")
+    for key in ("best_epoch", "seed", "num_nodes"):
+        if isinstance(meta[key], bool) or not isinstance(meta[key], int) or (key != "seed" and meta[key] < 0):
+            raise bad(key, "a non-negative integer" if key != "seed" else "an integer")
+    if not isinstance(meta["metric"], str):
+        raise bad("metric", "a string")
+    for key in ("timings", "config"):
+        if not isinstance(meta[key], dict):
+            raise bad(key, "a JSON object")
+    for key in ("weight_names", "state_names"):
+        names = meta[key]
+        if names is None and key == "state_names":
+            continue
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names) or len(set(names)) != len(names):
+            raise bad(key, "a list of distinct parameter names" + (" or null" if key == "state_names" else ""))
+    return meta
+
+
+def _ticket_mask(arrays: dict, key: str, path: str, ndim=None, name=None) -> np.ndarray:
+    what = f"key {key!r}" + (f" (mask of parameter {name!r})" if name else "")
+    if key not in arrays:
+        raise ValueError(f"{path}: missing {what}")
+    mask = arrays[key]
+    if mask.dtype != bool:
+        raise ValueError(f"{path}: {what} must be a boolean mask, got dtype {mask.dtype}")
+    if ndim is not None and mask.ndim != ndim:
+        raise ValueError(f"{path}: {what} must be {ndim}-D, got shape {mask.shape}")
+    return mask
 
 
 @dataclass(eq=False)
@@ -113,7 +196,17 @@ class GraphLotteryTicket:
 
     # ------------------------------------------------------------------ persistence
     def save(self, path) -> None:
-        """Save to a ``.npz`` (arrays stored as is, metadata as JSON): ``load`` returns an equal ticket."""
+        """Save to a ``.npz`` (arrays stored as is, metadata as JSON): ``load`` returns an equal ticket.
+
+        ``save('x')`` writes ``x.npz`` (NumPy's suffix) and ``load('x')`` finds it."""
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+        path = os.fspath(path)
+        if os.path.isdir(path):
+            raise ValueError(f"path {path!r} is a directory; give a file name such as {os.path.join(path, 'ticket.npz')!r}")
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(f"cannot save the ticket to {path!r}: folder {folder!r} does not exist")
         meta = {key: getattr(self, key) for key in
                 ("method", "edge_sparsity", "weight_sparsity", "target_edge_sparsity", "target_weight_sparsity",
                  "test_score", "val_score", "best_epoch", "metric", "seed", "num_nodes", "timings", "config")}
@@ -130,15 +223,53 @@ class GraphLotteryTicket:
 
     @classmethod
     def load(cls, path) -> "GraphLotteryTicket":
-        with np.load(path, allow_pickle=False) as f:
-            meta = json.loads(str(f["meta"]))
-            if meta.pop("format_version", None) != _FORMAT_VERSION:
-                raise ValueError(f"{path} is not a graphsparse ticket of format version {_FORMAT_VERSION}")
-            weight_names = meta.pop("weight_names")
-            state_names = meta.pop("state_names")
-            weight_masks = {name: f[f"mask_{i}"] for i, name in enumerate(weight_names)}
-            state = None if state_names is None else {name: f[f"state_{i}"] for i, name in enumerate(state_names)}
-            return cls(edge_mask=f["edge_mask"], weight_masks=weight_masks, state_dict=state, **meta)
+        """Read a ticket written by :meth:`save` (``load('x')`` also finds ``x.npz``, as ``save('x')`` writes).
+
+        The file is untrusted: nothing is unpickled (``allow_pickle=False``), and every key is checked
+        -- boolean masks, finite weights of the masks' shapes, the metadata's fields and types -- so a
+        truncated, altered or foreign file raises ``ValueError`` naming the file and the key.
+        """
+        path = _resolve_ticket_path(path)
+        try:
+            with open(path, "rb") as handle:
+                magic = handle.read(4)
+        except IsADirectoryError:
+            raise ValueError(f"{path}: is a directory, not a ticket file (.npz)") from None
+        if magic[:2] != b"PK":
+            raise ValueError(f"{path}: not a graphsparse ticket (.npz written by GraphLotteryTicket.save)")
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                files = set(f.files)
+                arrays = {key: f[key] for key in files}
+        except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as err:
+            raise ValueError(f"{path}: unreadable ticket file ({type(err).__name__}: {err})") from None
+        meta = _ticket_meta(arrays, path)
+        weight_names, state_names = meta.pop("weight_names"), meta.pop("state_names")
+        edge_mask = _ticket_mask(arrays, "edge_mask", path, ndim=1)
+        weight_masks = {name: _ticket_mask(arrays, f"mask_{i}", path, name=name) for i, name in enumerate(weight_names)}
+        state = None
+        if state_names is not None:
+            state = {}
+            for i, name in enumerate(state_names):
+                key = f"state_{i}"
+                if key not in arrays:
+                    raise ValueError(f"{path}: missing key {key!r} (weights of parameter {name!r})")
+                value = arrays[key]
+                if value.dtype.kind != "f":
+                    raise ValueError(f"{path}: key {key!r} (parameter {name!r}) must hold floating-point weights, "
+                                     f"got dtype {value.dtype}")
+                if value.size and not np.isfinite(value).all():
+                    raise ValueError(f"{path}: key {key!r} (parameter {name!r}) holds NaN or inf weights")
+                if name in weight_masks and value.shape != weight_masks[name].shape:
+                    raise ValueError(f"{path}: key {key!r} (parameter {name!r}) has shape {value.shape} but its "
+                                     f"mask has shape {weight_masks[name].shape}")
+                state[name] = value
+        expected = {"meta", "edge_mask"} | {f"mask_{i}" for i in range(len(weight_names))} | {
+            f"state_{i}" for i in range(len(state_names or []))}
+        extra = sorted(files - expected)
+        if extra:
+            raise ValueError(f"{path}: unexpected key(s) {', '.join(extra)} (not written by GraphLotteryTicket.save)")
+        return cls(edge_mask=edge_mask, weight_masks=weight_masks, state_dict=state, **meta)
 
     def __eq__(self, other) -> bool:
         if not isinstance(other, GraphLotteryTicket):

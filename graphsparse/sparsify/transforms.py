@@ -10,13 +10,37 @@ from graphsparse.sparsify.core import SCORE_METHODS, edge_keep_mask
 
 __all__ = ["SparsifyEdges", "TEDDY"]
 
+# Per-edge names PyG uses (aligned with edge_index); ``edge_label*`` belong to ``edge_label_index``.
+EDGE_LEVEL_KEYS = ("edge_attr", "edge_weight", "edge_type", "edge_time", "e_id")
+
+
+def _declared_edge_keys(data) -> list:
+    """Keys that by their name are per-edge attributes of ``edge_index``."""
+    return [key for key, value in data.items()
+            if key != "edge_index" and torch.is_tensor(value) and value.dim() > 0
+            and (key in EDGE_LEVEL_KEYS or (key.startswith("edge_") and not key.startswith("edge_label")))]
+
+
+def check_edge_attributes(data, num_edges: int) -> None:
+    """``ValueError`` naming any per-edge attribute whose length differs from ``edge_index``'s."""
+    for key in _declared_edge_keys(data):
+        value = data[key]
+        dim = data.__cat_dim__(key, value)
+        size = value.size(dim) if isinstance(dim, int) and -value.dim() <= dim < value.dim() else None
+        if size != num_edges:
+            raise ValueError(f"data.{key} has {size} entries along dim {dim} but edge_index has {num_edges} "
+                             f"edges: an edge-level attribute must have one entry per edge (it could not be "
+                             "pruned together with edge_index)")
+
 
 class SparsifyEdges(BaseTransform):
     r"""Remove the fraction ``edge_sparsity`` of undirected edges with the lowest one-shot score.
 
     ``edge_index`` and every edge-level attribute (``edge_attr``, ``edge_weight``, ``e_id``,
     ``edge_label`` ... anything :meth:`Data.is_edge_attr` reports) are indexed with the same
-    keep mask, so they stay aligned. Works on ``Data`` and on mini-batches (``Batch`` from a
+    keep mask, so they stay aligned; a per-edge attribute by name (``edge_attr``, ``edge_weight``,
+    ``edge_type``, ``edge_time``, ``e_id``, ``edge_*`` other than ``edge_label*``) whose length is
+    not the number of edges raises ``ValueError`` naming it. Works on ``Data`` and on mini-batches (``Batch`` from a
     ``DataLoader`` -- its per-graph edge slices are updated so ``to_data_list()`` still works --
     or the ``Data`` a ``NeighborLoader`` yields). For a batch the sparsity is applied over the
     whole disjoint union (scores are local, so each graph is scored as if alone).
@@ -45,6 +69,10 @@ class SparsifyEdges(BaseTransform):
         if getattr(data, "edge_index", None) is None:
             raise ValueError(f"{type(self).__name__} needs data.edge_index")
         edge_index = data.edge_index
+        if not torch.is_tensor(edge_index) or edge_index.dim() != 2 or edge_index.size(0) != 2:
+            raise ValueError(f"data.edge_index must be a (2, E) tensor, got "
+                             f"{tuple(edge_index.shape) if torch.is_tensor(edge_index) else type(edge_index).__name__}")
+        check_edge_attributes(data, edge_index.size(1))
         if edge_index.numel() == 0 or self.edge_sparsity == 0.0:
             return data
         keep = edge_keep_mask(edge_index, self.edge_sparsity, self.method, num_nodes=data.num_nodes,

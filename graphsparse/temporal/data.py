@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,6 +43,11 @@ class TemporalEdges:
         if self.edge_ids is None:
             self.edge_ids = np.arange(len(self.src), dtype=np.int64)
         self.edge_ids = as_index_array(self.edge_ids, "edge_ids")
+        if self.edge_ids.shape != self.src.shape:
+            raise ValueError(f"edge_ids must have one entry per event ({len(self.src)}), got shape {self.edge_ids.shape}")
+        if self.edge_ids.size and (self.edge_ids.min() < 0 or self.edge_ids.max() >= 2**31):
+            raise ValueError(f"edge_ids must lie in [0, 2**31), got [{int(self.edge_ids.min())}, "
+                             f"{int(self.edge_ids.max())}]")
         if np.any(np.diff(self.t) < 0):
             raise ValueError("t must be non-decreasing (events in time order); use as_temporal(..., sort=True)")
         for name, rows in (("node_features", self.num_nodes), ("edge_features", None)):
@@ -53,6 +59,10 @@ class TemporalEdges:
                 if rows is not None and feats.shape[0] != rows:
                     raise ValueError(f"{name} must have {rows} rows, got {feats.shape[0]}")
                 setattr(self, name, check_finite(feats, name))
+        if self.edge_features is not None and self.edge_ids.size and \
+                self.edge_ids.max() >= self.edge_features.shape[0]:
+            raise ValueError(f"edge_ids holds id {int(self.edge_ids.max())} but edge_features has only "
+                             f"{self.edge_features.shape[0]} rows (edge_ids index edge_features)")
 
     @property
     def num_edges(self) -> int:
@@ -66,26 +76,40 @@ class TemporalEdges:
                 f"t=[{self.t[0] if len(self.t) else None}, {self.t[-1] if len(self.t) else None}])")
 
 
-def as_temporal(data, num_nodes=None, sort=False, relative_time=True) -> TemporalEdges:
+def as_temporal(data, num_nodes=None, sort=False, relative_time=True, relabel=False) -> TemporalEdges:
     """Coerce PyG ``TemporalData`` (src, dst, t, optional msg / x), a ``(src, dst, t)`` tuple or a
     :class:`TemporalEdges` into a time-sorted :class:`TemporalEdges`.
 
-    Unsorted timestamps raise ``ValueError`` unless ``sort=True`` (stable sort; ``edge_ids`` keep
-    the original positions so that edge features stay aligned). ``relative_time`` subtracts the
-    first timestamp (the N-cache stores float32 times; Unix seconds would lose precision).
+    Checks (``ValueError``/``TypeError`` naming the argument): ``src``/``dst`` integer ids (floats,
+    even integral ones, and booleans are refused), non-negative and below ``num_nodes``; ``src``,
+    ``dst``, ``t`` (and ``msg``) of one length; finite times. Unsorted timestamps raise
+    ``ValueError`` unless ``sort=True`` (stable sort; ``edge_ids`` keep the original positions so that
+    edge features stay aligned). ``relative_time`` subtracts the first timestamp (the N-cache stores
+    float32 times; Unix seconds would lose precision).
+
+    ``relabel=True`` maps the distinct ids to ``0..K-1`` in increasing order (``meta['node_ids']``
+    holds the original id of each new id): for 1-based or sparse ids. Without it, ids that leave
+    node 0 unused (1-based files) warn, since node 0 then exists with no events.
     """
     if isinstance(data, TemporalEdges):
         src, dst, t = data.src, data.dst, data.t
         node_feat, edge_feat, eids = data.node_features, data.edge_features, data.edge_ids
         num_nodes = num_nodes or data.num_nodes
-    elif isinstance(data, (tuple, list)) and len(data) == 3:
+    elif isinstance(data, (tuple, list)):
+        if len(data) != 3:
+            raise ValueError(f"data as a tuple must be (src, dst, t), got {len(data)} items")
         src, dst, t = (_np(a) for a in data)
         node_feat = edge_feat = None
         eids = None
     elif all(hasattr(data, name) for name in ("src", "dst", "t")):
         src, dst, t = _np(data.src), _np(data.dst), _np(data.t)
         msg = getattr(data, "msg", None)
-        edge_feat = _np(msg).reshape(len(src), -1) if msg is not None else None
+        edge_feat = None
+        if msg is not None:
+            edge_feat = _np(msg)
+            if edge_feat.ndim == 0 or edge_feat.shape[0] != len(src):
+                raise ValueError(f"data.msg must have one row per event ({len(src)}), got shape {edge_feat.shape}")
+            edge_feat = edge_feat.reshape(len(src), -1)
         x = getattr(data, "x", None) if "x" in getattr(data, "keys", lambda: [])() else None
         node_feat = _np(x) if x is not None else None
         eids = None
@@ -93,16 +117,40 @@ def as_temporal(data, num_nodes=None, sort=False, relative_time=True) -> Tempora
         raise TypeError(f"data must be TemporalData, TemporalEdges or (src, dst, t), got {type(data).__name__}")
     src = as_index_array(src, "src")
     dst = as_index_array(dst, "dst")
-    t = np.asarray(t, dtype=np.float64).reshape(-1)
-    if len(t) and len(t) == len(src):
-        check_finite(t, "t")
+    if src.ndim != 1 or dst.ndim != 1:
+        raise ValueError(f"src and dst must be 1-D, got shapes {src.shape} and {dst.shape}")
+    t_raw = np.asarray(t)
+    if t_raw.dtype.kind not in "biuf" or t_raw.dtype == bool:
+        raise TypeError(f"t must hold numeric timestamps, got dtype {t_raw.dtype}")
+    t = t_raw.astype(np.float64).reshape(-1)
+    if not (len(src) == len(dst) == len(t)):
+        raise ValueError(f"src, dst and t must have equal length, got {len(src)}, {len(dst)}, {len(t)}")
+    check_finite(t, "t")
+    if edge_feat is not None and len(edge_feat) != len(src) and eids is None:
+        raise ValueError(f"msg (edge features) must have one row per event ({len(src)}), got {len(edge_feat)}")
+    for name, ids in (("src", src), ("dst", dst)):
+        if ids.size and int(ids.min()) < 0:
+            raise ValueError(f"{name} holds negative node ids (min {int(ids.min())}); ids must be >= 0 "
+                             "(relabel=True maps arbitrary ids to 0..K-1)")
+    meta = {}
+    if relabel:
+        if node_feat is not None:
+            raise ValueError("relabel=True would reorder the rows of the node features; relabel them yourself")
+        node_ids, inverse = np.unique(np.concatenate([src, dst]), return_inverse=True)
+        src, dst = inverse[:len(src)].astype(np.int64), inverse[len(src):].astype(np.int64)
+        meta["node_ids"] = node_ids
+        num_nodes = len(node_ids) if num_nodes is None else num_nodes
     if num_nodes is None and isinstance(getattr(data, "num_nodes", None), (int, np.integer)):
         num_nodes = int(data.num_nodes)
     if num_nodes is None:
         num_nodes = int(max(src.max(initial=-1), dst.max(initial=-1))) + 1
+        if len(src) and min(int(src.min()), int(dst.min())) >= 1:
+            warnings.warn(f"node ids start at {min(int(src.min()), int(dst.min()))}: nodes below it (node 0 for "
+                          "1-based ids) exist with no events; pass relabel=True to map the ids to 0..K-1",
+                          UserWarning, stacklevel=2)
     if eids is None:
         eids = np.arange(len(src), dtype=np.int64)
-    if len(t) == len(src) and np.any(np.diff(t) < 0):
+    if np.any(np.diff(t) < 0):
         if not sort:
             raise ValueError("t is not sorted: events must be in time order; pass sort=True to sort them "
                              "(stable, edge_ids keep the original positions)")
@@ -111,7 +159,7 @@ def as_temporal(data, num_nodes=None, sort=False, relative_time=True) -> Tempora
     if relative_time and len(t):
         t = t - t[0]
     return TemporalEdges(src, dst, t, num_nodes, edge_ids=eids, node_features=node_feat,
-                         edge_features=edge_feat)
+                         edge_features=edge_feat, meta=meta)
 
 
 def load_collegemsg(root=None) -> TemporalEdges:

@@ -25,6 +25,9 @@ Deviations from the reference code (on purpose):
 from __future__ import annotations
 
 import numbers
+import os
+import zipfile
+import zlib
 from typing import NamedTuple
 
 import numpy as np
@@ -36,6 +39,10 @@ __all__ = ["NCache", "CacheView", "JointFeatures", "NUM_CODES"]
 
 NUM_CODES = _kernels.NUM_CODES
 _STATE_ARRAYS = ("keys", "edge_ids", "times", "values")
+_STATE_SCALARS = ("step", "num_edges_seen", "last_time", "num_nodes", "hop_sizes", "value_dim", "alpha", "seed",
+                  "hash_seed")
+_FILE_FORMAT = 1
+MAX_NODES = 2**31 - 1  # keys are int32
 
 
 class CacheView(NamedTuple):
@@ -108,6 +115,9 @@ class NCache:
     def __init__(self, num_nodes, hop_sizes=(32, 16), value_dim=4, alpha=0.9, seed=0,
                  backend="numba", device=None):
         self.num_nodes = check_positive_int(num_nodes, "num_nodes")
+        if self.num_nodes > MAX_NODES:
+            raise ValueError(f"num_nodes={self.num_nodes} exceeds {MAX_NODES}: the cache stores node ids as int32 "
+                             "(relabel the ids to 0..N-1 first, e.g. as_temporal(..., relabel=True))")
         sizes = tuple(hop_sizes) if not isinstance(hop_sizes, numbers.Integral) else (hop_sizes,)
         if len(sizes) not in (1, 2):
             raise ValueError(f"hop_sizes must be (M1,) or (M1, M2), got {hop_sizes!r}")
@@ -139,6 +149,17 @@ class NCache:
     # ---------------------------------------------------------------- storage
     def _allocate(self):
         shape = (self.num_nodes, self.num_slots)
+        try:
+            self._allocate_arrays(shape)
+        except (MemoryError, RuntimeError) as err:
+            if isinstance(err, RuntimeError) and "alloc" not in str(err).lower():
+                raise
+            raise MemoryError(f"NCache(num_nodes={self.num_nodes}, hop_sizes={self.hop_sizes}, "
+                              f"value_dim={self.value_dim}) needs {self.nbytes / 2**30:.1f} GiB "
+                              f"(N x (1 + M1 + M2) x (3 + F) x 4 B) and the allocation failed; are the node ids "
+                              "contiguous (0..N-1)?") from None
+
+    def _allocate_arrays(self, shape):
         if self.backend == "numba":
             self.keys = np.empty(shape, np.int32)
             self.edge_ids = np.empty(shape, np.int32)
@@ -298,6 +319,9 @@ class NCache:
             return 0
         if not np.isfinite(t_np).all():
             raise ValueError("t must be finite")
+        if np.abs(t_np).max() > np.finfo(np.float32).max:
+            raise ValueError("t exceeds the float32 range of the cache's times; shift the times to start at 0 "
+                             "(as_temporal(..., relative_time=True))")
         if np.any(np.diff(t_np) < 0) or t_np[0] < self.last_time_:
             raise ValueError("t must be non-decreasing within a batch and not earlier than the previous batch "
                              f"(last time {self.last_time_}); sort the edges by time first")
@@ -397,15 +421,15 @@ class NCache:
                 "hash_seed": self.hash_seed}
 
     def load_state_dict(self, state: dict) -> "NCache":
-        """Restore a :meth:`state_dict` (from either backend); the configuration must match."""
-        for name in ("num_nodes", "value_dim", "hash_seed"):
-            if state[name] != getattr(self, name):
-                raise ValueError(f"state_dict has {name}={state[name]!r}, this cache has {getattr(self, name)!r}")
-        if tuple(state["hop_sizes"]) != self.hop_sizes:
-            raise ValueError(f"state_dict has hop_sizes={tuple(state['hop_sizes'])}, this cache has {self.hop_sizes}")
+        """Restore a :meth:`state_dict` (from either backend); the configuration must match.
+
+        The state is checked before anything is written (``ValueError`` naming the entry): every key
+        present, arrays of the cache's exact shapes, keys in ``[-1, N)`` at their hash slots (hop 0:
+        the node itself), edge ids in ``[-1, 2**31)``, finite times and values, no slot later than
+        ``last_time``, non-negative counters."""
+        arrays, scalars = _check_state(state, self)
         for name in _STATE_ARRAYS:
-            array = state[name]
-            array = array.detach().cpu().numpy() if _is_torch(array) else np.asarray(array)
+            array = arrays[name]
             target = getattr(self, name)
             if self.backend == "numba":
                 target[...] = array
@@ -413,12 +437,172 @@ class NCache:
                 import torch
 
                 target.copy_(torch.as_tensor(array, device=self.device))
-        self.seed, self.alpha = int(state["seed"]), float(state["alpha"])
+        self.seed, self.alpha = scalars["seed"], scalars["alpha"]
         self._threshold = min(int(self.alpha * 2 ** 32), 2 ** 32)
-        self.step_ = int(state["step"])
-        self.num_edges_seen_ = int(state["num_edges_seen"])
-        self.last_time_ = float(state["last_time"])
+        self.step_ = scalars["step"]
+        self.num_edges_seen_ = scalars["num_edges_seen"]
+        self.last_time_ = scalars["last_time"]
         return self
+
+    def save(self, path) -> str:
+        """Write the cache to ``path`` (``.npz``; plain arrays, no pickle) and return the file name.
+
+        :meth:`load` reads it back exactly (into either backend). ``save('c')`` writes ``c.npz`` and
+        ``load('c')`` finds it. Unlike ``torch.save(cache.state_dict())``, the file needs no
+        ``torch.load(weights_only=False)``.
+        """
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+        path = os.fspath(path)
+        if os.path.isdir(path):
+            raise ValueError(f"path {path!r} is a directory; give a file name such as "
+                             f"{os.path.join(path, 'ncache.npz')!r}")
+        if not path.endswith(".npz"):
+            path += ".npz"
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(f"cannot save the cache to {path!r}: folder {folder!r} does not exist")
+        state = self.state_dict()
+        arrays = {name: state[name] for name in _STATE_ARRAYS}
+        arrays.update({name: np.asarray(state[name]) for name in _STATE_SCALARS})
+        arrays["format"] = np.asarray(_FILE_FORMAT)
+        np.savez(path, **arrays)
+        return path
+
+    @classmethod
+    def load(cls, path, backend="numba", device=None) -> "NCache":
+        """Read a cache written by :meth:`save` (the file is untrusted: checked as in
+        :meth:`load_state_dict`, never unpickled) into a new cache on ``backend``/``device``."""
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+        path = os.fspath(path)
+        if not os.path.exists(path) and os.path.isfile(path + ".npz"):
+            path += ".npz"
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"N-cache file {path!r} not found")
+        try:
+            archive = np.load(path, allow_pickle=False)
+            if not hasattr(archive, "files"):
+                raise ValueError("a single .npy array, not an .npz archive")
+            with archive:
+                contents = {key: archive[key] for key in archive.files}
+        except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as err:
+            raise ValueError(f"{path}: not a readable N-cache file ({type(err).__name__}: {err})") from None
+        if contents.get("format") is None or contents["format"].shape != () or int(contents["format"]) != _FILE_FORMAT:
+            raise ValueError(f"{path}: not an N-cache file of format {_FILE_FORMAT} (key 'format' missing or different)")
+        missing = [key for key in _STATE_ARRAYS + _STATE_SCALARS if key not in contents]
+        if missing:
+            raise ValueError(f"{path}: missing key(s) {', '.join(missing)}")
+        state = {}
+        for key in _STATE_SCALARS:
+            value = contents[key]
+            if key == "hop_sizes":
+                if value.shape != (2,) or value.dtype.kind not in "iu":
+                    raise ValueError(f"{path}: key 'hop_sizes' must hold two integers, got {value!r}")
+                state[key] = tuple(int(v) for v in value)
+            elif value.shape != () or value.dtype.kind not in ("f" if key in ("last_time", "alpha") else "iu"):
+                raise ValueError(f"{path}: key {key!r} must be a scalar "
+                                 f"{'number' if key in ('last_time', 'alpha') else 'integer'}, got {value!r}")
+            else:
+                state[key] = value.item()
+        for key in _STATE_ARRAYS:
+            state[key] = contents[key]
+        try:
+            cache = cls(state["num_nodes"], state["hop_sizes"], state["value_dim"], state["alpha"],
+                        seed=state["seed"], backend=backend, device=device)
+        except (ValueError, TypeError) as err:
+            raise ValueError(f"{path}: invalid cache configuration ({err})") from None
+        hash_seed = state["hash_seed"]
+        if not (isinstance(hash_seed, int) and 1 <= hash_seed <= 99 and hash_seed % 2 == 1):
+            raise ValueError(f"{path}: key 'hash_seed' must be an odd integer in [1, 99], got {hash_seed!r}")
+        cache.hash_seed = hash_seed
+        try:
+            return cache.load_state_dict(state)
+        except (ValueError, TypeError) as err:
+            raise ValueError(f"{path}: {err}") from None
+
+
+def _check_state(state, cache: "NCache"):
+    """Validated NumPy arrays and Python scalars of an N-cache state (see ``load_state_dict``)."""
+    if not isinstance(state, dict):
+        raise TypeError(f"state must be a dict from NCache.state_dict(), got {type(state).__name__}")
+    missing = [key for key in _STATE_ARRAYS + _STATE_SCALARS if key not in state]
+    if missing:
+        raise ValueError(f"state_dict misses key(s) {', '.join(missing)}")
+    for name in ("num_nodes", "value_dim", "hash_seed"):
+        value = state[name]
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value != getattr(cache, name):
+            raise ValueError(f"state_dict has {name}={value!r}, this cache has {getattr(cache, name)!r}")
+    try:
+        hop_sizes = tuple(int(v) for v in state["hop_sizes"])
+    except (TypeError, ValueError):
+        raise ValueError(f"state_dict has hop_sizes={state['hop_sizes']!r}, expected two integers") from None
+    if hop_sizes != cache.hop_sizes:
+        raise ValueError(f"state_dict has hop_sizes={hop_sizes}, this cache has {cache.hop_sizes}")
+    scalars = {}
+    for name in ("step", "num_edges_seen", "seed"):
+        value = state[name]
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)) or value < 0:
+            raise ValueError(f"state_dict entry {name!r} must be a non-negative integer, got {value!r}")
+        scalars[name] = int(value)
+    if scalars["seed"] >= 2**32:
+        raise ValueError(f"state_dict entry 'seed' must be < 2**32, got {scalars['seed']}")
+    alpha = state["alpha"]
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0.0 <= float(alpha) <= 1.0:
+        raise ValueError(f"state_dict entry 'alpha' must lie in [0, 1], got {alpha!r}")
+    scalars["alpha"] = float(alpha)
+    last_time = state["last_time"]
+    if isinstance(last_time, bool) or not isinstance(last_time, numbers.Real) or np.isnan(last_time) or \
+            last_time > np.finfo(np.float32).max or (last_time < -np.finfo(np.float32).max and not (
+                last_time == -np.inf and scalars["num_edges_seen"] == 0)):
+        raise ValueError(f"state_dict entry 'last_time' must be a finite time (or -inf before any event), "
+                         f"got {last_time!r}")
+    scalars["last_time"] = float(last_time)
+
+    num_nodes, num_slots = cache.num_nodes, cache.num_slots
+    shapes = {"keys": (num_nodes, num_slots), "edge_ids": (num_nodes, num_slots), "times": (num_nodes, num_slots),
+              "values": (num_nodes, num_slots, cache.value_dim)}
+    arrays = {}
+    for name in _STATE_ARRAYS:
+        array = state[name]
+        array = array.detach().cpu().numpy() if _is_torch(array) else np.asarray(array)
+        if tuple(array.shape) != shapes[name]:
+            raise ValueError(f"state_dict entry {name!r} must have shape {shapes[name]}, got {tuple(array.shape)}")
+        kinds = "iu" if name in ("keys", "edge_ids") else "f"
+        if array.dtype.kind not in kinds:
+            raise ValueError(f"state_dict entry {name!r} must be {'an integer' if kinds == 'iu' else 'a float'} "
+                             f"array, got dtype {array.dtype}")
+        arrays[name] = array
+    keys, edge_ids, times = arrays["keys"], arrays["edge_ids"], arrays["times"]
+    if keys.size and (keys.min() < -1 or keys.max() >= num_nodes):
+        raise ValueError(f"state_dict entry 'keys' holds ids outside [-1, {num_nodes}) "
+                         f"(min {int(keys.min())}, max {int(keys.max())})")
+    if edge_ids.size and (edge_ids.min() < -1 or edge_ids.max() >= 2**31):
+        raise ValueError("state_dict entry 'edge_ids' holds ids outside [-1, 2**31)")
+    for name in ("times", "values"):
+        if not np.isfinite(arrays[name]).all():
+            raise ValueError(f"state_dict entry {name!r} holds NaN or inf")
+    occupied = keys >= 0
+    if ((edge_ids >= 0) != occupied).any():
+        raise ValueError("state_dict entries 'keys' and 'edge_ids' disagree on which slots are empty (-1)")
+    if occupied.any() and times[occupied].max() > np.float32(scalars["last_time"]):  # times are stored float32
+        raise ValueError(f"state_dict entry 'times' holds a time {float(times[occupied].max())} later than "
+                         f"last_time={scalars['last_time']}")
+    hop0 = keys[:, 0]
+    if ((hop0 >= 0) & (hop0 != np.arange(num_nodes))).any():
+        raise ValueError("state_dict entry 'keys': a hop-0 slot must hold the node itself (or -1)")
+    m1, m2 = cache.hop_sizes
+    for first, size, hop in ((1, m1, 1), (1 + m1, m2, 2)):
+        if size == 0:
+            continue
+        block = keys[:, first:first + size].astype(np.int64)
+        rows, cols = np.nonzero(block >= 0)
+        a = block[rows, cols] % size
+        expected = (a * cache.hash_seed + a * a * (cache.hash_seed + 1)) % size
+        if (expected != cols).any():
+            raise ValueError(f"state_dict entry 'keys': a hop-{hop} key sits outside its hash slot (corrupted "
+                             "keys, or a state saved with another hash seed)")
+    return arrays, scalars
 
 
 def _torch_hash(key, hash_seed, size):

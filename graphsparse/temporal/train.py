@@ -22,8 +22,10 @@
 from __future__ import annotations
 
 import copy
+import numbers
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,6 +60,8 @@ class SplitIndices:
 def chronological_split(edges: TemporalEdges, val_ratio=0.15, test_ratio=0.15, inductive_ratio=0.1,
                         seed=0) -> SplitIndices:
     """Split by timestamp quantiles and mask nodes for the inductive test (reference protocol)."""
+    if not isinstance(edges, TemporalEdges):
+        edges = as_temporal(edges)
     val_ratio = check_fraction(val_ratio, "val_ratio", low_inclusive=False)
     test_ratio = check_fraction(test_ratio, "test_ratio", low_inclusive=False)
     inductive_ratio = check_fraction(inductive_ratio, "inductive_ratio")
@@ -92,7 +96,12 @@ class NegativeSampler:
 
     def __init__(self, edges: TemporalEdges, train_positions: np.ndarray, seed=0):
         self.edges = edges
+        # One independent stream per negative type, so that asking for more types never changes the
+        # draws (and metrics) of another. ``random`` keeps the stream default_rng(seed) it always had.
         self.rng = np.random.default_rng(seed)
+        self.rngs = {"random": self.rng,
+                     "historical": np.random.default_rng([seed, 1]),
+                     "inductive": np.random.default_rng([seed, 2])}
         num_nodes = edges.num_nodes
         pair = edges.src * np.int64(num_nodes) + edges.dst
         _, first = np.unique(pair, return_index=True)
@@ -110,6 +119,7 @@ class NegativeSampler:
         return np.asarray(src), dst_pool[self.rng.integers(0, len(dst_pool), len(src))]
 
     def _from_history(self, batch_positions, exclude_train):
+        rng = self.rngs["inductive" if exclude_train else "historical"]
         size = len(batch_positions)
         start = batch_positions[0]
         prefix = np.searchsorted(self.first_position, start)   # pairs first seen before the batch
@@ -120,15 +130,15 @@ class NegativeSampler:
         want = size // 2
         chosen = np.zeros(0, np.int64)
         if len(candidates) and want:
-            draw = self.rng.choice(candidates, size=min(len(candidates), 4 * want + 8), replace=False)
+            draw = rng.choice(candidates, size=min(len(candidates), 4 * want + 8), replace=False)
             draw = draw[~np.isin(self.first_pair[draw], batch_pairs)][:want]
             chosen = self.first_pair[draw]
         num_nodes = np.int64(self.edges.num_nodes)
         neg_src = chosen // num_nodes
         neg_dst = chosen % num_nodes
         rest = size - len(chosen)
-        rand_src = self.all_src[self.rng.integers(0, len(self.all_src), rest)]
-        rand_dst = self.all_dst[self.rng.integers(0, len(self.all_dst), rest)]
+        rand_src = self.all_src[rng.integers(0, len(self.all_src), rest)]
+        rand_dst = self.all_dst[rng.integers(0, len(self.all_dst), rest)]
         return np.concatenate([neg_src, rand_src]), np.concatenate([neg_dst, rand_dst])
 
     def historical(self, batch_positions):
@@ -153,39 +163,53 @@ def _batch_metrics(pos, neg):
     return average_precision(labels, scores), roc_auc(labels, scores)
 
 
+def _progress(iterable, verbose, desc, total=None):
+    """tqdm over ``iterable`` when ``verbose``: shown on a terminal or in a notebook, silent when stderr
+    is redirected to a file (``disable=None``), refreshed at most once a second (no log flooding)."""
+    if not verbose:
+        return iterable
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, desc=desc, total=total, leave=False, disable=None, mininterval=1.0)
+
+
 def evaluate_stream(model: NAT, edges: TemporalEdges, positions, batch_size, sampler=None, dst_pool=None,
                     strategies=("random",), verbose=False, desc="eval"):
     """Stream ``positions`` (eval mode, memory updated), scoring each batch against negatives.
 
     Returns ``{strategy: {ap, auc (per-batch means), ap_global, auc_global, num_batches}}``.
     With ``sampler=None`` the edges are only absorbed (cache warm-up) and ``{}`` is returned.
+
+    Each negative type has its own random stream (:class:`NegativeSampler`) and its own forward pass:
+    the types other than the absorbing one (``random`` when asked for, else the first) are scored
+    with the memory untouched, then the absorbing type's pass scores and writes the batch exactly as
+    if it were the only type. So the ``random`` metrics are bit-identical whether or not other types
+    are requested (same seed).
     """
     model.eval()
+    strategies = tuple(strategies)
     scores = {name: ([], [], [], []) for name in strategies}   # pos, neg, batch ap, batch auc
+    absorbing = "random" if "random" in strategies else (strategies[0] if strategies else None)
+    order = [name for name in strategies if name != absorbing] + ([absorbing] if absorbing else [])
     starts = range(0, len(positions), batch_size)
-    iterator = starts
-    if verbose:
-        from tqdm.auto import tqdm
-
-        iterator = tqdm(starts, desc=desc, leave=False)
     with torch.no_grad():
-        for start in iterator:
+        for start in _progress(starts, verbose, desc):
             batch = positions[start:start + batch_size]
             src, dst, t, eids = edges.src[batch], edges.dst[batch], edges.t[batch], edges.edge_ids[batch]
-            if sampler is None:
+            if sampler is None or not order:
                 model(src, dst, t, eids)
                 continue
-            negs = [sampler.sample(name, batch, dst_pool) for name in strategies]
-            neg_src = np.stack([n[0] for n in negs])
-            neg_dst = np.stack([n[1] for n in negs])
-            pos, neg = model(src, dst, t, eids, neg_src=neg_src, neg_dst=neg_dst)
-            pos = torch.sigmoid(pos).numpy()
-            neg = torch.sigmoid(neg).numpy()
-            for k, name in enumerate(strategies):
-                ap, auc = _batch_metrics(pos, neg[k])
+            negs = {name: sampler.sample(name, batch, dst_pool) for name in strategies}
+            for name in order:
+                neg_src, neg_dst = negs[name]
+                pos, neg = model(src, dst, t, eids, neg_src=np.asarray(neg_src)[None, :],
+                                 neg_dst=np.asarray(neg_dst)[None, :], update_memory=name == absorbing)
+                pos = torch.sigmoid(pos).numpy()
+                neg = torch.sigmoid(neg[0]).numpy()
+                ap, auc = _batch_metrics(pos, neg)
                 record = scores[name]
                 record[0].append(pos)
-                record[1].append(neg[k])
+                record[1].append(neg)
                 record[2].append(ap)
                 record[3].append(auc)
     if sampler is None:
@@ -209,7 +233,14 @@ class NATTrainer:
     pool_dropout, alpha, time_encoding`` as in :class:`NAT`. Training: ``lr`` (1e-4), ``batch_size``
     (100), ``eval_batch_size`` (32), ``max_epochs`` (50), ``patience`` (8; the reference: 3, see below),
     ``tolerance`` (1e-3 relative), split ratios, ``test_negatives`` (strategies scored at test time),
-    ``backend``/``device`` of the N-cache, ``seed`` (torch, sampling, cache), ``verbose`` (tqdm progress).
+    ``backend``/``device`` of the N-cache, ``seed`` (torch, sampling, cache), ``verbose`` (a line per
+    epoch on stderr, the early stop and the restored best epoch announced there; tqdm bars on a
+    terminal or notebook only -- none in a redirected log).
+
+    Too few events for the chronological split (an empty training, validation or test part) raise
+    ``ValueError``; an empty inductive test (too few nodes to mask) warns and reports NaN metrics with
+    ``num_batches=0``. Each negative type draws from its own random stream: requesting more
+    ``test_negatives`` never changes the metrics of the others (see :func:`evaluate_stream`).
 
     Departure from the reference: ``patience`` defaults to 8 epochs, not 3. With lr 1e-4 the
     validation AP still climbs slowly when the reference stops. On CollegeMsg, patience 3 gave best
@@ -272,22 +303,52 @@ class NATTrainer:
         if self.verbose:
             print(message, file=sys.stderr, flush=True)  # stdout stays clean for JSON
 
+    def _check_params(self):
+        if isinstance(self.test_negatives, str):
+            self.test_negatives = (self.test_negatives,)
+        try:
+            negatives = tuple(self.test_negatives)
+        except TypeError:
+            raise TypeError(f"test_negatives must be a tuple of strategy names, got {self.test_negatives!r}") from None
+        if not negatives:
+            raise ValueError(f"test_negatives must name at least one of {NEGATIVE_STRATEGIES}")
+        for name in negatives:
+            if name not in NEGATIVE_STRATEGIES:
+                raise ValueError(f"test_negatives must be drawn from {NEGATIVE_STRATEGIES}, got {name!r}")
+        if len(set(negatives)) != len(negatives):
+            raise ValueError(f"test_negatives lists a strategy twice: {negatives}")
+        for name in ("lr", "tolerance"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or (
+                    value <= 0 if name == "lr" else value < 0):
+                raise ValueError(f"{name} must be a finite number {'> 0' if name == 'lr' else '>= 0'}, got {value!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+
     def fit(self, data, callback=None) -> "NATTrainer":
         """Train with early stopping; ``callback(epoch_record)`` is called after every epoch."""
         check_positive_int(self.batch_size, "batch_size")
         check_positive_int(self.eval_batch_size, "eval_batch_size")
         check_positive_int(self.max_epochs, "max_epochs")
         check_positive_int(self.patience, "patience")
-        for name in self.test_negatives:
-            if name not in NEGATIVE_STRATEGIES:
-                raise ValueError(f"test_negatives must be drawn from {NEGATIVE_STRATEGIES}, got {name!r}")
+        self._check_params()
         edges = data if isinstance(data, TemporalEdges) else as_temporal(data)
         self.edges_ = edges
         torch.manual_seed(self.seed)
         self.split_ = split = chronological_split(edges, self.val_ratio, self.test_ratio, self.inductive_ratio,
                                                   seed=self.seed)
-        if len(split.train) == 0 or len(split.val) == 0:
-            raise ValueError("the split left no training or validation edges")
+        parts = {"training": len(split.train), "validation": len(split.val), "test": len(split.test)}
+        if min(parts.values()) == 0:
+            raise ValueError(
+                f"too few events: the chronological split of {edges.num_edges} events at the "
+                f"{1 - self.val_ratio - self.test_ratio:.0%} / {1 - self.test_ratio:.0%} time quantiles left "
+                + ", ".join(f"{count} {name}" for name, count in parts.items())
+                + " events (after masking the inductive nodes); NAT needs at least one event in each part "
+                "(more events, or events at more distinct times)")
+        if self.inductive_ratio > 0 and len(split.inductive_test) == 0:
+            warnings.warn(f"the inductive test has no events ({len(split.masked_nodes)} masked nodes from "
+                          f"inductive_ratio={self.inductive_ratio} x {edges.num_nodes} nodes): its metrics will be "
+                          "NaN with num_batches=0; use more nodes or inductive_ratio=0", UserWarning, stacklevel=2)
         self.sampler_ = NegativeSampler(edges, split.train, seed=self.seed + 1)
         self.pools_ = {"train": np.unique(edges.dst[split.train]),
                        "val": np.unique(edges.dst[np.concatenate([split.train, split.val])]),
@@ -311,11 +372,7 @@ class NATTrainer:
             cpu0, wall0 = time.process_time(), time.perf_counter()
             losses = []
             starts = range(0, len(split.train), self.batch_size)
-            if self.verbose:
-                from tqdm.auto import tqdm
-
-                starts = tqdm(starts, desc=f"epoch {epoch}", leave=False)
-            for start in starts:
+            for start in _progress(starts, self.verbose, f"epoch {epoch}"):
                 batch = split.train[start:start + self.batch_size]
                 src, dst = edges.src[batch], edges.dst[batch]
                 _, neg_dst = self.sampler_.random(src, self.pools_["train"])
@@ -344,7 +401,11 @@ class NATTrainer:
             else:
                 rounds += 1
                 if rounds >= self.patience:
+                    self._log(f"early stopping at epoch {epoch}: validation AP did not improve by more than "
+                              f"{self.tolerance:g} (relative) for {self.patience} epochs")
                     break
+        self.stopped_early_ = rounds >= self.patience
+        self._log(f"restoring epoch {best_epoch} (best validation AP {best_ap:.4f}): its weights and memory")
         model.load_state_dict(best_weights)
         model.load_memory_state(best_memory)
         self.best_epoch_ = best_epoch
