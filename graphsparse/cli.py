@@ -33,6 +33,7 @@ import os
 import sys
 
 __all__ = ["main", "build_parser", "emit_json", "report", "add_input_arguments", "add_run_arguments",
+           "read_input_graph", "node_classification_data",
            "check_out_path", "check_in_path", "positive_int", "nonnegative_int", "fraction", "threads_arg",
            "apply_threads", "HelpFormatter"]
 
@@ -112,7 +113,7 @@ def _int(text: str) -> int:
 def add_input_arguments(parser, *, dataset_help: str = "registered dataset name (see `graphsparse datasets`)",
                         input_help: str = "graph file: edge list (.txt/.csv/.tsv, .gz) or .npz bundle",
                         dataset_default=None, labels: bool = False, features: bool = False, masks: bool = False,
-                        ids: bool = True, required: bool = False) -> None:
+                        ids: bool = True, columns: bool = True, required: bool = False) -> None:
     """``--input FILE`` or ``--dataset NAME`` (one of them), plus the optional side files."""
     group = parser.add_mutually_exclusive_group(required=required)
     group.add_argument("--input", "-i", metavar="FILE", default=None, help=input_help)
@@ -127,6 +128,10 @@ def add_input_arguments(parser, *, dataset_help: str = "registered dataset name 
         parser.add_argument("--masks", metavar="FILE", default=None,
                             help="split masks: .npz with train/val/test masks (n or n x splits); "
                                  "default a random 60/20/20 split of the labelled nodes")
+    if columns:
+        parser.add_argument("--columns", metavar="SRC,DST[,WEIGHT]", default=None,
+                            help="edge-list columns by position (0-based) or header name; default 0,1 and a "
+                                 "third column as the weight when the file has exactly three")
     if ids:
         parser.add_argument("--ids", choices=("auto", "zero", "one", "relabel"), default="auto",
                             help="how node ids in --input are read: auto (0-based integers kept, 1-based "
@@ -211,6 +216,97 @@ def apply_threads(count: int, quiet: bool = False) -> None:
         print(f"note: load average {os.getloadavg()[0]:.1f} on {usable_cores()} cores with "
               f"{torch.get_num_threads()} torch threads: expect a much slower run; --threads 1 avoids it",
               file=sys.stderr)
+
+
+# ------------------------------------------------------------------------------ reading --input
+def read_input_graph(args, *, directed=None):
+    """:class:`graphsparse.io.GraphFile` of ``--input`` (``--ids`` applied to edge lists)."""
+    from graphsparse import io
+
+    path = check_in_path(args.input, "--input")
+    kwargs = {"directed": directed}
+    if not path.endswith(".npz"):
+        kwargs["ids"] = getattr(args, "ids", "auto")
+        kwargs.update(parse_columns(getattr(args, "columns", None)))
+    elif getattr(args, "columns", None):
+        raise ValueError("--columns applies to edge lists, not to .npz files")
+    return io.read_graph(path, **kwargs)
+
+
+def parse_columns(text) -> dict:
+    """``--columns`` "SRC,DST[,WEIGHT]" -> ``read_edge_list`` keywords (positions become ints)."""
+    if not text:
+        return {"weight": "auto"}
+    parts = [part.strip() for part in str(text).split(",")]
+    if len(parts) not in (2, 3) or not all(parts):
+        raise ValueError(f"--columns must be SRC,DST or SRC,DST,WEIGHT, got {text!r}")
+    values = [int(part) if part.lstrip("-").isdigit() else part for part in parts]
+    if any(isinstance(v, int) and v < 0 for v in values):
+        raise ValueError(f"--columns positions must be >= 0, got {text!r}")
+    return dict(zip(("src", "dst", "weight"), values)) | ({} if len(values) == 3 else {"weight": None})
+
+
+def node_classification_data(args, *, directed=None, log=None):
+    """A PyG ``Data`` for node classification from ``--input`` (+ ``--labels``, ``--features``,
+    ``--masks``): the rules shared by ``ticket`` and ``directed``.
+
+    Labels: ``--labels`` (read with the graph's id mapping) or the ``.npz`` bundle's
+    ``node_labels``/``y``; single-label classes are required. Features: ``--features``, the
+    bundle's ``node_features``/``x``, else 64-dimensional FastRP embeddings of the graph (seeded
+    by ``--seed``; a note says so). Masks: ``--masks``, the bundle's, else a random 60/20/20 split
+    of the labelled nodes (``--seed``). Unlabelled nodes stay out of every mask.
+    Returns ``(data, graph_file)``.
+    """
+    import numpy as np
+
+    from graphsparse import io
+
+    log = log or (lambda message: None)
+    gf = read_input_graph(args, directed=directed)
+    n = gf.num_nodes
+    for note in gf.notes:
+        log(f"note: {args.input}: {note}")
+    y = gf.y
+    if getattr(args, "labels", None):
+        labels = io.read_node_labels(check_in_path(args.labels, "--labels"), num_nodes=n, mapping=gf.mapping)
+        if labels.multilabel:
+            raise ValueError(f"--labels: {args.labels} gives several labels to some nodes; this command needs one "
+                             "class per node")
+        y = labels.y
+        for note in labels.notes:
+            log(f"note: {args.labels}: {note}")
+    if y is None:
+        raise ValueError(f"--labels: {args.input} holds no node labels; give a label file with --labels")
+    if y.ndim != 1:
+        raise ValueError(f"{args.input}: node labels must be one class per node, got shape {y.shape}")
+    labelled = y >= 0
+    if not labelled.any():
+        raise ValueError(f"--labels: no node of {args.input} has a label")
+    if getattr(args, "features", None):
+        gf.x = io.read_features(check_in_path(args.features, "--features"), n)
+    if gf.x is None:
+        from graphsparse.embed import FastRP
+
+        gf.x = FastRP(n_components=64, random_state=args.seed).fit_transform(gf.graph)
+        log(f"note: no node features (--features): using 64-dimensional FastRP embeddings of {args.input}")
+    if getattr(args, "masks", None):
+        gf.train_mask, gf.val_mask, gf.test_mask = io.read_masks(check_in_path(args.masks, "--masks"), n)
+    if gf.train_mask is None or gf.val_mask is None or gf.test_mask is None:
+        order = np.random.default_rng(args.seed).permutation(np.flatnonzero(labelled))
+        cut1, cut2 = int(round(0.6 * len(order))), int(round(0.8 * len(order)))
+        masks = [np.zeros(n, dtype=bool) for _ in range(3)]
+        for mask, part in zip(masks, (order[:cut1], order[cut1:cut2], order[cut2:])):
+            mask[part] = True
+        gf.train_mask, gf.val_mask, gf.test_mask = masks
+        log(f"note: no split masks (--masks): random 60/20/20 split of the {len(order)} labelled nodes "
+            f"(seed {args.seed})")
+    else:
+        keep = labelled if gf.train_mask.ndim == 1 else labelled[:, None]
+        gf.train_mask, gf.val_mask, gf.test_mask = (m & keep for m in (gf.train_mask, gf.val_mask, gf.test_mask))
+    if not gf.train_mask.any() or not gf.test_mask.any():
+        raise ValueError(f"{args.input}: the split leaves no labelled training or test node")
+    gf.y = np.where(labelled, y, 0)  # unlabelled nodes are in no mask; 0 keeps every class index valid
+    return gf.to_data(), gf
 
 
 # ------------------------------------------------------------------------------ results
@@ -312,6 +408,9 @@ def build_parser() -> argparse.ArgumentParser:
         if sub.formatter_class in (argparse.HelpFormatter, argparse.RawDescriptionHelpFormatter,
                                    argparse.ArgumentDefaultsHelpFormatter):
             sub.formatter_class = HelpFormatter
+        for action in sub._actions:
+            if action.help is None and action.default not in (None, argparse.SUPPRESS) and action.option_strings:
+                action.help = "(default: %(default)s)"  # argparse omits the default of an option without help
     parser.commands = tuple(subparsers.choices)
     return parser
 
@@ -341,7 +440,8 @@ def _is_input_error(err: BaseException) -> bool:
     import zipfile
 
     if isinstance(err, ImportError):  # a missing optional extra; a broken graphsparse module is a bug
-        return isinstance(err, ModuleNotFoundError) and bool(err.name) and not err.name.startswith("graphsparse")
+        name = getattr(err, "name", None) or ""
+        return not (name.startswith("graphsparse") or ("cannot import name" in str(err) and "graphsparse" in str(err)))
     return isinstance(err, _INPUT_ERRORS + (zipfile.BadZipFile,))
 
 

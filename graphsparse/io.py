@@ -507,6 +507,7 @@ def read_edge_list(path, *, src=0, dst=1, weight=None, time=None, sep=None, head
         Columns of the two endpoints, by position (0-based) or by header name.
     weight, time : int or str, optional
         Columns of an edge weight (finite floats; duplicate edges are summed) and an edge time.
+        ``weight='auto'``: the third column of a three-column ``src dst weight`` file.
     sep : str, optional
         Field separator; default by extension (``.csv`` comma, ``.tsv`` tab) or the first line
         (comma, tab, else any whitespace).
@@ -537,11 +538,13 @@ def read_edge_list(path, *, src=0, dst=1, weight=None, time=None, sep=None, head
     (3, ['alice', 'bob', 'carol'])
     """
     path = _path(path)
-    named = any(isinstance(c, str) for c in (src, dst, weight, time) if c is not None)
+    named = any(isinstance(c, str) and c != "auto" for c in (src, dst, weight, time) if c is not None)
     header, sep, _ = _resolve_header(path, header, comment, sep, named)
     frame = _read_table(path, sep=sep, header=header, comment=comment)
     src_col, dst_col = _select(frame, src, "src", path), _select(frame, dst, "dst", path)
     (s, d), mapping, notes = _map_ids([src_col, dst_col], ["src id", "dst id"], ids, path, comment, header)
+    if isinstance(weight, str) and weight == "auto":
+        weight = 2 if frame.shape[1] == 3 and src in (0, 1) and dst in (0, 1) else None
     w = t = None
     if weight is not None:
         w = _numeric(_select(frame, weight, "weight", path), "weight", path, comment, header)
