@@ -827,8 +827,14 @@ def _label_nodes(tokens, mapping, path, line_numbers) -> np.ndarray:
     if mapping is not None:
         try:
             return mapping.index(tokens, name=f"{path}: node id")
-        except ValueError as err:
-            raise ValueError(str(err)) from None
+        except ValueError:
+            for token, line in zip(tokens, line_numbers):  # error path only: find the line
+                try:
+                    mapping.index(np.array([token]))
+                except ValueError:
+                    raise ValueError(f"{path}, line {line}: node id {str(token)!r} is not a node of the graph "
+                                     f"({len(mapping)} nodes, {mapping.scheme} ids)") from None
+            raise
     numbers = np.array([_is_number(t) for t in tokens])
     if not numbers.all():
         first = int(np.flatnonzero(~numbers)[0])

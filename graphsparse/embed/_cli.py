@@ -96,16 +96,15 @@ def run(args) -> int:
         except ValueError:
             raise ValueError(f"--weights must be comma-separated numbers, got {args.weights!r}") from None
     apply_threads(args.threads, args.quiet)
-    import numpy as np
-
-    from graphsparse.embed.fastrp import FastRP
-
     log = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
     t0 = time.perf_counter()
     graph, graph_file = read_graph_file(source, args.undirected, args.ids, args.columns)
     t_read = time.perf_counter() - t0
     for note in graph_file.notes if graph_file is not None else ():
         log(f"note: {source}: {note}")
+    import numpy as np
+
+    from graphsparse.embed.fastrp import FastRP
     overrides = dict(n_components=args.dim, direction=args.direction, column_block=args.column_block,
                      random_state=args.seed, verbose=args.verbose)
     if weights is not None:

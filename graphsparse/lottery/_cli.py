@@ -70,6 +70,9 @@ def run(args) -> int:
     levels = _levels(args.levels)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     seeds = _seeds(args.seeds)
+    check_out_path(args.out, "--out")
+    check_out_path(args.plot or None, "--plot")
+    check_out_path(args.json if args.json != "-" else None, "--json")
     from graphsparse.lottery.find import METHODS
 
     for method in methods:
@@ -77,9 +80,6 @@ def run(args) -> int:
             raise ValueError(f"--methods: unknown method {method!r} (choose from {', '.join(METHODS)})")
     if not methods or not seeds:
         raise ValueError("--methods and --seeds must not be empty")
-    check_out_path(args.out, "--out")
-    check_out_path(args.plot or None, "--plot")
-    check_out_path(args.json if args.json != "-" else None, "--json")
     apply_threads(args.threads, args.quiet)
     from graphsparse.lottery.find import find_tickets, ugs_levels
     from graphsparse.lottery.report import level_of, load_node_data, plot_sweep, summarize
