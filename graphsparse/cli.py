@@ -287,7 +287,7 @@ def node_classification_data(args, *, directed=None, log=None):
     if gf.x is None:
         from graphsparse.embed import FastRP
 
-        gf.x = FastRP(n_components=64, random_state=args.seed).fit_transform(gf.graph)
+        gf.x = FastRP(n_components=64, direction="both", random_state=args.seed).fit_transform(gf.graph)
         log(f"note: no node features (--features): using 64-dimensional FastRP embeddings of {args.input}")
     if getattr(args, "masks", None):
         gf.train_mask, gf.val_mask, gf.test_mask = io.read_masks(check_in_path(args.masks, "--masks"), n)

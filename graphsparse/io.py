@@ -494,6 +494,29 @@ def _resolve_header(path, header, comment, sep, named_columns: bool):
     return any(second_numeric) or named, sep, lines
 
 
+def _header_from_first_row(frame, id_columns):
+    """An all-text first row whose ids appear nowhere else in the id columns is a header
+    (``person,friend`` over ``alice,bob`` rows): used as column names, dropped from the data."""
+    import pandas as pd
+
+    if len(frame) < 2 or any(not isinstance(c, (int, np.integer)) or c >= frame.shape[1] for c in id_columns):
+        return frame, False
+    first = [str(v) for v in frame.iloc[0].tolist()]
+    if any(_is_number(token) for token in first):
+        return frame, False
+    rest = frame.iloc[1:]
+    seen = pd.concat([rest.iloc[:, int(c)].astype(str) for c in id_columns])
+    if seen.isin([first[int(c)] for c in id_columns]).any():
+        return frame, False
+    body = rest.reset_index(drop=True)
+    body.columns = first
+    for name in body.columns:  # the header row made every column text: numbers become numbers again
+        converted = pd.to_numeric(body[name], errors="coerce")
+        if converted.notna().all():
+            body[name] = converted
+    return body, True
+
+
 # ------------------------------------------------------------------------------ edge lists
 def read_edge_list(path, *, src=0, dst=1, weight=None, time=None, sep=None, header="auto", comment="#",
                    ids: str = "auto", directed: bool | None = None, num_nodes: int | None = None) -> GraphFile:
@@ -513,8 +536,9 @@ def read_edge_list(path, *, src=0, dst=1, weight=None, time=None, sep=None, head
         (comma, tab, else any whitespace).
     header : bool or 'auto'
         Whether the first line names the columns; ``'auto'``: yes when a column is selected by
-        name, or the first line has no number and either the second line has one or a word of the
-        first line is a usual column name (src, dst, source, target, from, to, weight, time, ...).
+        name, or the first line has no number and either the second line has one, a word of the
+        first line is a usual column name (src, dst, source, target, from, to, weight, time, ...),
+        or its two ids appear nowhere else in the file.
     comment : str
         Text from this character to the end of a line is ignored.
     ids : {'auto', 'zero', 'one', 'relabel'}
@@ -539,8 +563,11 @@ def read_edge_list(path, *, src=0, dst=1, weight=None, time=None, sep=None, head
     """
     path = _path(path)
     named = any(isinstance(c, str) and c != "auto" for c in (src, dst, weight, time) if c is not None)
+    auto_header = header in (None, "auto", "infer") and not named
     header, sep, _ = _resolve_header(path, header, comment, sep, named)
     frame = _read_table(path, sep=sep, header=header, comment=comment)
+    if auto_header and not header:
+        frame, header = _header_from_first_row(frame, (src, dst))
     src_col, dst_col = _select(frame, src, "src", path), _select(frame, dst, "dst", path)
     (s, d), mapping, notes = _map_ids([src_col, dst_col], ["src id", "dst id"], ids, path, comment, header)
     if isinstance(weight, str) and weight == "auto":
