@@ -651,8 +651,9 @@ def register(subparsers) -> None:
         description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--dataset", default=None,
                         help="real dataset name (see `graphsparse datasets`) instead of generated data")
-    parser.add_argument("--data-root", default=None,
+    parser.add_argument("--root", dest="data_root", default=None,
                         help="datasets folder (default: $GRAPHSPARSE_DATA, else ../shared/datasets)")
+    parser.add_argument("--data-root", dest="data_root", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     parser.add_argument("--stages", nargs="+", choices=[key for key, _, _ in STAGES], default=None,
                         help="run only these stages")
     parser.add_argument("--quick", action="store_true", help="smaller settings (seconds in total)")

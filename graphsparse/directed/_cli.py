@@ -25,6 +25,7 @@ def register(subparsers) -> None:
                                    description=__doc__)
     add_input_arguments(parser, dataset_default="dsbm", labels=True, features=True, masks=True,
                         dataset_help="shared dataset name (squirrel_directed, citeseer_directed, cora_ml, ...) or 'dsbm'")
+    parser.add_argument("--root", default=None, help="data folder (default: $GRAPHSPARSE_DATA or ../shared/datasets)")
     parser.add_argument("--model", default="dir-gcn", choices=MODELS)
     parser.add_argument("--hidden", type=positive_int, default=128)
     parser.add_argument("--layers", type=positive_int, default=2)
@@ -45,14 +46,14 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def _load(name: str, seed: int):
+def _load(name: str, seed: int, root=None):
     if name == "dsbm":
         from graphsparse.datasets.dsbm import directed_sbm
 
         return directed_sbm(random_state=seed)
     from graphsparse.datasets import load_dataset
 
-    data = load_dataset(name)
+    data = load_dataset(name, root=root)
     if getattr(data, "train_mask", None) is None:
         from graphsparse.datasets import random_split_masks
 
@@ -94,7 +95,7 @@ def run(args) -> int:
     else:
         if args.labels or args.features or args.masks:
             raise ValueError("--labels/--features/--masks go with --input FILE, not with --dataset")
-        data = _load(args.dataset, args.seed)
+        data = _load(args.dataset, args.seed, args.root)
         name = args.dataset
     if getattr(data, "y", None) is None or data.y.dim() != 1:
         raise ValueError(f"--dataset: {name!r} has no single-label node classes")
