@@ -172,3 +172,27 @@ def test_json_flag_prints_the_summary(tmp_path, capsys):
     assert main(["embed", "--input", str(edges), "--dim", "4", "--out", str(tmp_path / "e.npy"), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["shape"] == [3, 4] and summary["node_ids"] is None
+
+
+def test_columns_flag_selects_and_weights(tmp_path, capsys):
+    from graphsparse.cli import parse_columns
+
+    assert parse_columns(None) == {"weight": "auto"}
+    assert parse_columns("1,0") == {"src": 1, "dst": 0, "weight": None}
+    assert parse_columns("a, b ,w") == {"src": "a", "dst": "b", "weight": "w"}
+    for bad in ("1", "1,2,3,4", "1,,2", "-1,0"):
+        with pytest.raises(ValueError, match="--columns"):
+            parse_columns(bad)
+    path = tmp_path / "w.csv"
+    path.write_text("w,a,b\n2.0,0,1\n3.0,1,2\n")
+    args = argparse.Namespace(input=str(path), ids="auto", columns="a,b,w")
+    from graphsparse.cli import read_input_graph
+
+    gf = read_input_graph(args)
+    np.testing.assert_array_equal(gf.graph.to_scipy().toarray(), [[0, 2, 0], [0, 0, 3], [0, 0, 0]])
+    plain = tmp_path / "p.txt"
+    plain.write_text("0 1 5\n1 2 7\n")  # three columns: the third is the weight by default
+    gf = read_input_graph(argparse.Namespace(input=str(plain), ids="auto", columns=None))
+    np.testing.assert_array_equal(gf.graph.weights, [5, 7])
+    assert main(["embed", "--input", str(plain), "--columns", "0,9", "--out", str(tmp_path / "e.npy")]) == 2
+    one_error_line(capsys, "p.txt", "dst column 9 does not exist")
