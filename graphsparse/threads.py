@@ -12,7 +12,8 @@ and torch's intra-op pool (the GNN trainers). The policy:
    against each other. The issue that led here measured NAT and Dir-GCN 16-20x slower per epoch
    with torch's default of 2 threads than with 1 on a loaded 2-core machine (Dir-GCN on chameleon:
    176 s vs 8.4 s per split); ``benchmarks/threads.py`` re-measures Dir-GCN epochs with 1 vs 2
-   threads under the same load (``benchmarks/results/threads.json``).
+   threads under the same load (``benchmarks/results/threads.json``: on directed squirrel at a
+   load average of 13.5 on 2 cores, 2 threads were 1.33x slower per epoch than 1).
 3. :func:`check_oversubscription` warns (once per process, :class:`OversubscriptionWarning`)
    when the 1-minute load average exceeds the number of usable cores while torch runs several
    threads; trainers and the CLI call it before long work.
