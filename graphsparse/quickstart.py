@@ -644,23 +644,21 @@ def _write_report(ctx: _Context, results: list[StageResult], total_seconds: floa
 # ------------------------------------------------------------------------------ CLI
 def register(subparsers) -> None:
     """Add ``graphsparse quickstart`` to the ``graphsparse`` command line."""
+    from graphsparse.cli import add_run_arguments
+
     parser = subparsers.add_parser(
         "quickstart", help="run every capability once on small data and write a report",
         description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--out", default="quickstart-report", help="report folder")
     parser.add_argument("--dataset", default=None,
                         help="real dataset name (see `graphsparse datasets`) instead of generated data")
-    parser.add_argument("--data-root", default=None,
+    parser.add_argument("--root", dest="data_root", default=None,
                         help="datasets folder (default: $GRAPHSPARSE_DATA, else ../shared/datasets)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--data-root", dest="data_root", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     parser.add_argument("--stages", nargs="+", choices=[key for key, _, _ in STAGES], default=None,
                         help="run only these stages")
     parser.add_argument("--quick", action="store_true", help="smaller settings (seconds in total)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch intra-op threads during the run (0: leave torch's default)")
-    verbosity = parser.add_mutually_exclusive_group()
-    verbosity.add_argument("--verbose", action="store_true", help="also print tracebacks of failed stages")
-    verbosity.add_argument("--quiet", action="store_true", help="print only the table")
+    add_run_arguments(parser, out_help="report folder (created; report.md, results.json, plots)",
+                      out_default="quickstart-report", threads_default=1)
     parser.set_defaults(func=_run_cli)
 
 
@@ -684,19 +682,23 @@ def _numba_workqueue_if_unset() -> None:
 
 
 def _run_cli(args) -> int:
+    from graphsparse.cli import check_out_path, report
+
     _numba_workqueue_if_unset()
-    if args.seed < 0:
-        raise SystemExit("--seed must be >= 0")
-    if args.threads < 0:
-        raise SystemExit("--threads must be >= 0")
-    try:
-        results = run_quickstart(out=args.out, dataset=args.dataset, seed=args.seed, stages=args.stages,
-                                 data_root=args.data_root, verbose=not args.quiet, quick=args.quick,
-                                 show_tracebacks=args.verbose, torch_threads=args.threads or None)
-    except (OSError, ValueError, TypeError) as err:  # e.g. --dataset not in the data folder
-        print(f"graphsparse quickstart: error: {err}")
-        return 2
-    print()
-    print(format_table(results))
-    print(f"\nreport: {os.path.join(args.out, 'report.md')}")
+    check_out_path(args.out, "--out", folder=True)
+    check_out_path(args.json if args.json != "-" else None, "--json")
+    if args.threads:
+        from graphsparse.threads import set_num_threads
+
+        set_num_threads(args.threads)  # Numba's count; run_quickstart sets (and restores) torch's
+    results = run_quickstart(out=args.out, dataset=args.dataset, seed=args.seed, stages=args.stages,
+                             data_root=args.data_root, verbose=not args.quiet and not args.json, quick=args.quick,
+                             show_tracebacks=args.verbose, torch_threads=args.threads or None)
+    payload = {"out": args.out, "stages": [asdict(result) for result in results]}
+    lines = ["", format_table(results), f"\nreport: {os.path.join(args.out, 'report.md')}"]
+    if args.quiet and not args.json:  # --quiet: the table only (as before)
+        for line in lines:
+            print(line)
+    else:
+        report(args, payload, lines)
     return 1 if any(result.status == "failed" for result in results) else 0

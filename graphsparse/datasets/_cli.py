@@ -15,7 +15,8 @@ def register(subparsers) -> None:
                     "The data folder is --root, else $GRAPHSPARSE_DATA, else ../shared/datasets next "
                     "to the checkout.")
     parser.add_argument("--root", default=None, help="data folder (default: $GRAPHSPARSE_DATA or the default root)")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--json", nargs="?", const="-", default=None, metavar="PATH",
+                        help="print the result as JSON (with PATH: write it to PATH)")
     parser.add_argument("--no-verify", action="store_true", help="skip the sha256 check")
     parser.add_argument("--load", action="store_true",
                         help="also load every dataset and compare its counts with the registry (slower)")
@@ -86,7 +87,10 @@ def _fmt(value) -> str:
 
 
 def run(args) -> int:
+    from graphsparse.cli import check_out_path
     from graphsparse.datasets import loaders
+
+    check_out_path(args.json if args.json != "-" else None, "--json")
 
     root = loaders.data_root(args.root)
     if args.download:
@@ -107,8 +111,12 @@ def run(args) -> int:
     if args.quiet:
         return 0 if ok else 1
     if args.json:
-        json.dump(dict(root=root, datasets=rows), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        if args.json == "-":
+            json.dump(dict(root=root, datasets=rows), sys.stdout, indent=2)
+            sys.stdout.write("\n")
+        else:
+            with open(args.json, "w") as handle:
+                json.dump(dict(root=root, datasets=rows), handle, indent=2)
         return 0 if ok else 1
     header = ["name", "found", "sha256", "loaded", "nodes", "edges", "classes", "features", "kind"]
     table = [header]

@@ -5,55 +5,55 @@ Example::
     graphsparse directed --dataset squirrel_directed --model dir-gcn --alpha 1 --layers 4 --jk max \
         --normalize --splits 0,1 --out result.json
     graphsparse directed --dataset dsbm --model dir-gcn --stats
+    graphsparse directed --input edges.txt --labels labels.txt --model dir-gcn --out result.json
+
+``--input`` is an edge list (one directed edge per line; with --labels, optional --features and
+--masks) or an ``.npz`` bundle holding node labels (yandex-style or PyG-style keys); without
+features, 64-dimensional FastRP embeddings are used; without masks, a random 60/20/20 split.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 
-from graphsparse.cli import emit_json
+from graphsparse.cli import add_input_arguments, add_run_arguments, fraction, positive_int, report
 
 MODELS = ("dir-gcn", "dir-sage", "dir-gat", "magnet", "digcn", "sym-gcn", "mlp")
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("directed", help="train directed GNNs (Dir-GCN, Dir-SAGE, Dir-GAT, MagNet, DiGCN)",
-                                   description=__doc__.splitlines()[0],
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", default="dsbm",
-                        help="shared dataset name (squirrel_directed, citeseer_directed, cora_ml, ...) or 'dsbm'")
+                                   description=__doc__)
+    add_input_arguments(parser, dataset_default="dsbm", labels=True, features=True, masks=True,
+                        dataset_help="shared dataset name (squirrel_directed, citeseer_directed, cora_ml, ...) or 'dsbm'")
+    parser.add_argument("--root", default=None, help="data folder (default: $GRAPHSPARSE_DATA or ../shared/datasets)")
     parser.add_argument("--model", default="dir-gcn", choices=MODELS)
-    parser.add_argument("--hidden", type=int, default=128)
-    parser.add_argument("--layers", type=int, default=2)
-    parser.add_argument("--heads", type=int, default=1, help="attention heads (dir-gat; must divide --hidden)")
+    parser.add_argument("--hidden", type=positive_int, default=128)
+    parser.add_argument("--layers", type=positive_int, default=2)
+    parser.add_argument("--heads", type=positive_int, default=1, help="attention heads (dir-gat; must divide --hidden)")
     parser.add_argument("--alpha", type=float, default=0.5, help="Dir-GNN mixing (1 = out-neighbours only)")
     parser.add_argument("--q", type=float, default=0.25, help="MagNet charge parameter in [0, 0.5]")
     parser.add_argument("--teleport", type=float, default=0.1, help="DiGCN teleport probability in (0, 1)")
     parser.add_argument("--jk", choices=("none", "max", "cat"), default="none")
     parser.add_argument("--normalize", action="store_true", help="L2-normalise hidden states (Dir-GNN)")
-    parser.add_argument("--dropout", type=float, default=0.0)
+    parser.add_argument("--dropout", type=fraction, default=0.0)
     parser.add_argument("--lr", type=float, default=0.01)
     parser.add_argument("--weight-decay", type=float, default=0.0)
-    parser.add_argument("--epochs", type=int, default=300)
-    parser.add_argument("--patience", type=int, default=100)
+    parser.add_argument("--epochs", type=positive_int, default=300)
+    parser.add_argument("--patience", type=positive_int, default=100)
     parser.add_argument("--splits", default="0", help="comma-separated split ids, or 'all'")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument("--stats", action="store_true", help="also report homophily / reciprocity diagnostics")
-    parser.add_argument("--out", default=None, help="write the JSON result here")
-    parser.add_argument("--verbose", action="store_true")
-    parser.add_argument("--quiet", action="store_true")
+    add_run_arguments(parser, out_help="write the JSON result here", threads_default=1)
     parser.set_defaults(func=run)
 
 
-def _load(name: str, seed: int):
+def _load(name: str, seed: int, root=None):
     if name == "dsbm":
         from graphsparse.datasets.dsbm import directed_sbm
 
         return directed_sbm(random_state=seed)
     from graphsparse.datasets import load_dataset
 
-    data = load_dataset(name)
+    data = load_dataset(name, root=root)
     if getattr(data, "train_mask", None) is None:
         from graphsparse.datasets import random_split_masks
 
@@ -62,19 +62,45 @@ def _load(name: str, seed: int):
     return data
 
 
+def _splits(text: str, num_splits: int) -> list:
+    if text == "all":
+        return list(range(num_splits))
+    try:
+        splits = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise ValueError(f"--splits must be comma-separated split numbers or 'all', got {text!r}") from None
+    bad = [s for s in splits if not 0 <= s < num_splits]
+    if bad or not splits:
+        raise ValueError(f"--splits: the data has {num_splits} split(s) (0..{num_splits - 1}), got {text!r}")
+    return splits
+
+
 def run(args) -> int:
+    from graphsparse.cli import apply_threads, check_out_path, node_classification_data
+
+    check_out_path(args.out, "--out")
+    check_out_path(args.json if args.json != "-" else None, "--json")
+    if args.splits != "all":
+        _splits(args.splits, 10**9)  # syntax checked before any work
+    apply_threads(args.threads, args.quiet)
     import numpy as np
     import torch
 
     from graphsparse.directed import models as dm
 
-    torch.set_num_threads(args.threads)
-    data = _load(args.dataset, args.seed)
+    log = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr))
+    if args.input:
+        data, _ = node_classification_data(args, directed=True, log=log)
+        name = args.input
+    else:
+        if args.labels or args.features or args.masks:
+            raise ValueError("--labels/--features/--masks go with --input FILE, not with --dataset")
+        data = _load(args.dataset, args.seed, args.root)
+        name = args.dataset
     if getattr(data, "y", None) is None or data.y.dim() != 1:
-        print(f"error: dataset {args.dataset!r} has no single-label node classes", file=sys.stderr)
-        return 2
+        raise ValueError(f"--dataset: {name!r} has no single-label node classes")
     num_splits = data.train_mask.size(1) if data.train_mask.dim() == 2 else 1
-    splits = list(range(num_splits)) if args.splits == "all" else [int(s) for s in args.splits.split(",")]
+    splits = _splits(args.splits, num_splits)
     x = data.x.float()
     density = float((x != 0).float().mean())
     if density < 0.05 and args.model != "magnet":
@@ -105,9 +131,9 @@ def run(args) -> int:
         results.append(result)
         if not args.quiet:
             print(f"split {split}: test {100 * result['test_acc']:.2f} (val {100 * result['val_acc']:.2f}, "
-                  f"{result['epochs']} epochs)", file=sys.stderr)
+                  f"{result['epochs']} epochs)", file=sys.stderr)  # progress, on stderr
     accs = [100 * r["test_acc"] for r in results]
-    summary = {"dataset": args.dataset, "model": args.model, "test_acc_mean": float(np.mean(accs)),
+    summary = {"dataset": name, "model": args.model, "test_acc_mean": float(np.mean(accs)),
                "test_acc_std": float(np.std(accs)), "splits": results,
                "config": {k: v for k, v in vars(args).items() if k != "func"}}
     if args.stats:
@@ -117,5 +143,9 @@ def run(args) -> int:
         g = as_graph(data.edge_index, num_nodes=data.num_nodes, directed=True)
         summary["homophily"] = directed_homophily(g, data.y.numpy())
         summary["reciprocity"] = reciprocity(g)
-    emit_json(summary, args.out, args.quiet)
+    lines = [f"{args.model} on {name}: test accuracy {summary['test_acc_mean']:.2f} +- {summary['test_acc_std']:.2f} "
+             f"over {len(results)} split(s)"]
+    if args.out:
+        lines.append(f"wrote {args.out}")
+    report(args, summary, lines, out=args.out)
     return 0

@@ -1,8 +1,6 @@
 """``graphsparse gather``: a feature-gather throughput check (GB/s vs a same-run memory copy)."""
 from __future__ import annotations
 
-import json
-import sys
 import time
 
 __all__ = ["register", "run", "throughput_check"]
@@ -12,26 +10,27 @@ DTYPES = {"float32": "float32", "fp32": "float32", "float16": "float16", "fp16":
 
 
 def register(subparsers) -> None:
+    from graphsparse.cli import add_run_arguments, positive_int
+
     parser = subparsers.add_parser(
         "gather", help="feature-gather throughput check: GB/s of table[ids] vs a memory copy",
         description="Gather random rows of a (rows x width) table onto the device with the chosen "
                     "path (zero-copy on CUDA, the conventional CPU path elsewhere) and report GB/s "
                     "next to a plain copy of the same size measured in the same run (pinned "
-                    "host-to-device copy on CUDA, memcpy on the CPU).")
-    parser.add_argument("--rows", type=int, default=500_000, help="table rows (default 500000)")
-    parser.add_argument("--width", type=int, default=128, help="row width in elements (default 128)")
-    parser.add_argument("--ids", type=int, default=100_000, help="rows per gather (default 100000)")
+                    "host-to-device copy on CUDA, memcpy on the CPU). --input FILE gathers from your "
+                    "own node features (.npy, .npz or a text matrix) instead of a generated table.")
+    parser.add_argument("--input", "-i", metavar="FILE", default=None,
+                        help="node-feature table to gather from (.npy / .npz / text; replaces --rows/--width)")
+    parser.add_argument("--rows", type=positive_int, default=500_000, help="table rows")
+    parser.add_argument("--width", type=positive_int, default=128, help="row width in elements")
+    parser.add_argument("--ids", type=positive_int, default=100_000, help="rows per gather")
     parser.add_argument("--dtype", default="float32", choices=sorted(DTYPES))
     parser.add_argument("--mode", default="auto", choices=["auto", "zero_copy", "conventional", "device"])
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     parser.add_argument("--sort-ids", action="store_true", help="gather in ascending id order")
     parser.add_argument("--unique-ids", action="store_true", help="gather each distinct id once")
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--output", default=None, help="write the result as JSON to this file")
-    verbosity = parser.add_mutually_exclusive_group()
-    verbosity.add_argument("--verbose", "-v", action="store_true", help="also print the configuration")
-    verbosity.add_argument("--quiet", "-q", action="store_true", help="print nothing; exit code only")
+    parser.add_argument("--repeat", type=positive_int, default=5)
+    add_run_arguments(parser, out_help="write the result as JSON to this file", threads_default=0)
     parser.set_defaults(func=run)
 
 
@@ -53,8 +52,11 @@ def _median_seconds(fn, repeat, cuda):
 
 
 def throughput_check(rows=500_000, width=128, ids=100_000, dtype="float32", mode="auto", device="auto",
-                     sort_ids=False, unique_ids=False, repeat=5, seed=0) -> dict:
-    """Time ``FeatureTable.gather`` and a same-size copy; return a dict of GB/s and their ratio."""
+                     sort_ids=False, unique_ids=False, repeat=5, seed=0, table=None) -> dict:
+    """Time ``FeatureTable.gather`` and a same-size copy; return a dict of GB/s and their ratio.
+
+    ``table`` (a 2-D NumPy array or tensor, e.g. read by :func:`graphsparse.io.read_features`)
+    replaces the generated ``rows x width`` table (cast to ``dtype``)."""
     import torch
 
     from graphsparse._validation import check_positive_int
@@ -70,8 +72,14 @@ def throughput_check(rows=500_000, width=128, ids=100_000, dtype="float32", mode
     target = resolve_device(device)
     cuda = target.type == "cuda"
     generator = torch.Generator().manual_seed(seed)
-    table = torch.empty(rows, width, dtype=torch_dtype)
-    table.copy_(torch.randint(0, 100, (rows, width), generator=generator))
+    if table is not None:
+        table = torch.as_tensor(table).to(torch_dtype).contiguous()
+        if table.dim() != 2 or table.shape[0] < 1:
+            raise ValueError(f"table must be a non-empty 2-D array, got shape {tuple(table.shape)}")
+        rows, width = table.shape
+    else:
+        table = torch.empty(rows, width, dtype=torch_dtype)
+        table.copy_(torch.randint(0, 100, (rows, width), generator=generator))
     index = torch.randint(0, rows, (ids,), generator=generator)
     features = FeatureTable(table, device=target, mode=mode, sort_ids=sort_ids, unique_ids=unique_ids,
                             reuse_output=True, check_bounds=False)
@@ -101,21 +109,24 @@ def throughput_check(rows=500_000, width=128, ids=100_000, dtype="float32", mode
 
 
 def run(args) -> int:
-    try:
-        result = throughput_check(rows=args.rows, width=args.width, ids=args.ids, dtype=args.dtype,
-                                  mode=args.mode, device=args.device, sort_ids=args.sort_ids,
-                                  unique_ids=args.unique_ids, repeat=args.repeat, seed=args.seed)
-    except (ValueError, TypeError, ImportError, RuntimeError) as err:
-        if not args.quiet:
-            print(f"graphsparse gather: error: {err}", file=sys.stderr)
-        return 2
-    if args.output:
-        with open(args.output, "w") as handle:
-            json.dump(result, handle, indent=2)
-    if not args.quiet:
-        if args.verbose:
-            print(json.dumps(result, indent=2))
-        print(f"{result['mode']} gather on {result['device']}: {result['gather_gb_per_s']:.2f} GB/s "
-              f"({result['ids']} rows x {result['width']} {result['dtype']}); {result['copy']}: "
-              f"{result['copy_gb_per_s']:.2f} GB/s; ratio {result['gather_over_copy']:.2f}")
+    from graphsparse.cli import apply_threads, check_in_path, check_out_path, report
+
+    check_out_path(args.out, "--out")
+    check_out_path(args.json if args.json != "-" else None, "--json")
+    table = None
+    if args.input:
+        from graphsparse.io import read_features
+
+        table = read_features(check_in_path(args.input, "--input"))
+    apply_threads(args.threads, args.quiet)
+    result = throughput_check(rows=args.rows, width=args.width, ids=args.ids, dtype=args.dtype,
+                              mode=args.mode, device=args.device, sort_ids=args.sort_ids,
+                              unique_ids=args.unique_ids, repeat=args.repeat, seed=args.seed, table=table)
+    if args.input:
+        result["input"] = args.input
+    line = (f"{result['mode']} gather on {result['device']}: {result['gather_gb_per_s']:.2f} GB/s "
+            f"({result['ids']} rows x {result['width']} {result['dtype']}); {result['copy']}: "
+            f"{result['copy_gb_per_s']:.2f} GB/s; ratio {result['gather_over_copy']:.2f}")
+    lines = ([] if not args.verbose else [f"configuration: {result}"]) + [line]
+    report(args, result, lines, out=args.out)
     return 0

@@ -91,7 +91,7 @@ def test_cli_npz_and_errors(tmp_path, capsys):
     assert main(["embed", "--input", str(tmp_path / "missing_name"), "--out", str(out), "-q"]) == 2
     assert "neither a file nor" in capsys.readouterr().err
     assert main(["embed", "--input", str(path), "--dim", "0", "--out", str(out), "-q"]) == 2
-    assert "n_components" in capsys.readouterr().err
+    assert "--dim" in capsys.readouterr().err
 
 
 @pytest.mark.data

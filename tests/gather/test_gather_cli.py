@@ -27,7 +27,7 @@ def test_cli_gather_bad_input(capsys):
     assert main(["gather", "--device", "cuda", "--rows", "10", "--ids", "5"]) == 2
     assert "CUDA is not available" in capsys.readouterr().err
     assert main(["gather", "--rows", "0"]) == 2
-    assert "rows must be > 0" in capsys.readouterr().err
+    assert "--rows: must be a positive integer" in capsys.readouterr().err
     assert main(["gather", "--mode", "zero_copy", "--device", "cpu", "--rows", "10", "--ids", "5"]) == 2
 
 

@@ -168,4 +168,4 @@ def test_cli_unknown_dataset_is_a_clean_error(tmp_path, capsys):
 
     code = main(["quickstart", "--out", str(tmp_path), "--dataset", "no_such_dataset", "--data-root", str(tmp_path)])
     assert code == 2
-    assert "graphsparse quickstart: error:" in capsys.readouterr().out
+    assert "graphsparse quickstart: error:" in capsys.readouterr().err
