@@ -77,14 +77,16 @@ def check_finite(array: np.ndarray, name: str) -> np.ndarray:
 
 
 def to_numpy(array) -> np.ndarray:
-    """``np.asarray`` that also takes torch tensors (detached, moved to the CPU)."""
-    try:  # torch without importing it eagerly
-        import torch
+    """``np.asarray`` that also takes torch tensors (detached, moved to the CPU).
 
-        if isinstance(array, torch.Tensor):
-            return array.detach().cpu().numpy()
-    except ImportError:  # pragma: no cover
-        pass
+    torch is only consulted when it is already imported (a tensor cannot exist otherwise), so
+    torch-free callers never pay for importing it.
+    """
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(array, torch.Tensor):
+        return array.detach().cpu().numpy()
     return np.asarray(array)
 
 
