@@ -276,17 +276,10 @@ class Graph:
         return g
 
     def to_torch_csr(self):
-        """torch sparse CSR tensor (float32 values)."""
-        import warnings
+        """torch sparse CSR tensor (float32 values; :func:`graphsparse.torch_ops.graph_csr`, cached)."""
+        from graphsparse.torch_ops import graph_csr
 
-        import torch
-
-        with warnings.catch_warnings():  # "sparse CSR support is in beta" is not news to our users
-            warnings.simplefilter("ignore", UserWarning)
-            return torch.sparse_csr_tensor(torch.from_numpy(self.indptr),
-                                           torch.from_numpy(self.indices.astype(np.int64)),
-                                           torch.from_numpy(self.edge_weights().copy()),
-                                           size=(self.num_nodes, self.num_nodes))
+        return graph_csr(self)
 
     # ------------------------------------------------------------------ persistence
     def save(self, path) -> None:
