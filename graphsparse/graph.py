@@ -233,6 +233,37 @@ class Graph:
             return True
         return bool(kernels.mutual_mask(self.indptr, self.indices).all())
 
+    # ------------------------------------------------------------------ edge identity
+    # (thin wrappers over graphsparse/kernels/edges.py; rows are sorted and coalesced)
+    def locate(self, src, dst) -> np.ndarray:
+        """CSR position of every edge ``(src[k], dst[k])`` (int64), ``-1`` where it is not stored."""
+        src = check_node_ids(as_index_array(src, "src"), self.num_nodes, "src")
+        dst = check_node_ids(as_index_array(dst, "dst"), self.num_nodes, "dst")
+        if src.shape != dst.shape:
+            raise ValueError(f"src and dst must have the same length, got {src.shape[0]} and {dst.shape[0]}")
+        return kernels.locate_edges(self.indptr, self.indices, src, dst.astype(self.indices.dtype))
+
+    def reverse_edges(self) -> np.ndarray:
+        """Position of ``(j, i)`` for every stored ``(i, j)`` (int64; ``-1`` for a one-way edge of a
+        directed graph; a self-loop is its own reverse). Directed and undirected alike; cached."""
+        if "reverse_edges" not in self._cache:
+            self._cache["reverse_edges"] = kernels.reverse_edges(self.indptr, self.indices)
+        return self._cache["reverse_edges"]
+
+    def canonical_edges(self) -> np.ndarray:
+        """Representative position of every stored edge's pair: ``(i, j)`` with ``i <= j`` itself,
+        ``(i, j)`` with ``i > j`` its reverse when stored (itself otherwise); cached."""
+        if "canonical_edges" not in self._cache:
+            self._cache["canonical_edges"] = kernels.canonical_edges(self.indptr, self.indices, self.reverse_edges())
+        return self._cache["canonical_edges"]
+
+    def pair_ids(self) -> np.ndarray:
+        """Pair id ``0..P-1`` of every stored edge (both directions of an edge share one; pairs are
+        numbered in the CSR order of their representative, :meth:`canonical_edges`); cached."""
+        if "pair_ids" not in self._cache:
+            self._cache["pair_ids"] = kernels.pair_ids(self.canonical_edges())
+        return self._cache["pair_ids"]
+
     # ------------------------------------------------------------------ conversions
     def to_scipy(self, fmt: str = "csr") -> sp.csr_matrix:
         """SciPy sparse matrix (weights, or ones) in format ``fmt``."""

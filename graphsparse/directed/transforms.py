@@ -27,6 +27,7 @@ from torch_geometric.transforms import BaseTransform
 
 from graphsparse.directed import operators as dops
 from graphsparse.graph import Graph, as_graph
+from graphsparse.torch_ops import graph_csr, scipy_csr
 
 __all__ = ["ToDirGCNAdj", "MagneticLaplacian", "DiGCNAdj", "AddReverseEdgeType", "DirectionalHomophily",
            "MagneticEigenvectorPE"]
@@ -45,23 +46,12 @@ def _graph_of(data) -> Graph:
     return g.transpose()
 
 
-def _csr(matrix) -> torch.Tensor:
-    import scipy.sparse as sp
-
-    m = sp.csr_matrix(matrix)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return torch.sparse_csr_tensor(torch.from_numpy(m.indptr.astype(np.int64)),
-                                       torch.from_numpy(m.indices.astype(np.int64)),
-                                       torch.from_numpy(m.data.astype(np.float32)), size=m.shape)
-
-
 def _edge_positions(g: Graph, edge_index: torch.Tensor) -> np.ndarray:
     """Position in ``g``'s CSR of every column of ``edge_index`` (each edge must exist in ``g``)."""
-    src = edge_index[0].numpy().astype(np.int64)
-    dst = edge_index[1].numpy().astype(np.int64)
-    key = g.sources() * g.num_nodes + g.indices.astype(np.int64)  # sorted (CSR rows sorted)
-    return np.searchsorted(key, src * g.num_nodes + dst)
+    positions = g.locate(edge_index[0].numpy(), edge_index[1].numpy())
+    if positions.shape[0] and positions.min() < 0:
+        raise ValueError("edge_index holds an edge that the normalised operator does not store")
+    return positions
 
 
 class ToDirGCNAdj(BaseTransform):
@@ -77,8 +67,8 @@ class ToDirGCNAdj(BaseTransform):
     def forward(self, data):
         g = _graph_of(data)
         a_hat = dops.directed_normalize(g, "dir", self_loops=self.self_loops)
-        data.adj_dir = _csr(a_hat.to_scipy())
-        data.adj_dir_t = _csr(a_hat.transpose().to_scipy())
+        data.adj_dir = graph_csr(a_hat, cache=False)
+        data.adj_dir_t = graph_csr(a_hat.transpose(), cache=False)
         if getattr(data, "edge_index", None) is not None:
             positions = _edge_positions(a_hat, data.edge_index)
             data.edge_weight_dir = torch.from_numpy(a_hat.weights[positions].copy())
@@ -107,7 +97,7 @@ class MagneticLaplacian(BaseTransform):
     def forward(self, data):
         real, imag = dops.magnetic_laplacian(_graph_of(data), self.q, normalized=self.normalized,
                                              scaled=self.scaled, lambda_max=self.lambda_max, signed=self.signed)
-        data.mag_real, data.mag_imag = _csr(real), _csr(imag)
+        data.mag_real, data.mag_imag = scipy_csr(real), scipy_csr(imag)
         return data
 
     def __repr__(self) -> str:

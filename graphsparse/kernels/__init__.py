@@ -5,3 +5,4 @@ kernels themselves stay small, named and individually tested against slow refere
 """
 from graphsparse.kernels.csr import *  # noqa: F401,F403
 from graphsparse.kernels.csr import __all__  # noqa: F401
+from graphsparse.kernels.edges import canonical_edges, locate_edges, pair_ids, reverse_edges  # noqa: F401,E402

@@ -1,0 +1,87 @@
+"""Edge identity kernels over plain CSR arrays: where an edge is stored, its reverse, its pair.
+
+Rows must be sorted and coalesced (as :class:`graphsparse.Graph` keeps them); ids must be in range
+(the graph layer validates what comes from outside). Used through ``Graph.locate``,
+``Graph.reverse_edges``, ``Graph.canonical_edges`` and ``Graph.pair_ids``.
+
+1. ``locate_edges(indptr, indices, sources, targets)`` -- CSR position of ``(sources[k], targets[k])``
+   by binary search in the source's row, ``-1`` when not stored. O(k log d_max).
+2. ``reverse_edges(indptr, indices)`` -- position of ``(j, i)`` for every stored ``(i, j)``, ``-1``
+   when the reverse is not stored (a one-way edge of a directed graph); a self-loop is its own
+   reverse. O(E log d_max), parallel over rows.
+3. ``canonical_edges(indptr, indices, reverse)`` -- one representative per pair: ``(i, j)`` with
+   ``i <= j`` represents itself; ``(i, j)`` with ``i > j`` is represented by its reverse when that
+   is stored, by itself otherwise. ``pair_ids`` numbers the representatives ``0..P-1`` in CSR order.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+__all__ = ["locate_edges", "reverse_edges", "canonical_edges", "pair_ids"]
+
+
+@njit(cache=True, nogil=True)
+def _find_in_row(indices, start, stop, target):
+    """Binary search for ``target`` in the sorted ``indices[start:stop]``; position or -1."""
+    low, high = start, stop
+    while low < high:
+        mid = (low + high) // 2
+        if indices[mid] < target:
+            low = mid + 1
+        else:
+            high = mid
+    if low < stop and indices[low] == target:
+        return low
+    return -1
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def locate_edges(indptr, indices, sources, targets):
+    """CSR position of every ``(sources[k], targets[k])`` (-1 when the edge is not stored)."""
+    positions = np.empty(sources.shape[0], dtype=np.int64)
+    for k in prange(sources.shape[0]):
+        i = sources[k]
+        positions[k] = _find_in_row(indices, indptr[i], indptr[i + 1], targets[k])
+    return positions
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def reverse_edges(indptr, indices):
+    """``reverse[e]`` = position of ``(j, i)`` for the stored ``e = (i, j)``, or -1 when absent."""
+    n = indptr.shape[0] - 1
+    reverse = np.empty(indices.shape[0], dtype=np.int64)
+    for i in prange(n):
+        for e in range(indptr[i], indptr[i + 1]):
+            j = indices[e]
+            reverse[e] = _find_in_row(indices, indptr[j], indptr[j + 1], i)
+    return reverse
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def canonical_edges(indptr, indices, reverse):
+    """Representative position of every stored edge's pair (see the module doc)."""
+    n = indptr.shape[0] - 1
+    canonical = np.empty(indices.shape[0], dtype=np.int64)
+    for i in prange(n):
+        for e in range(indptr[i], indptr[i + 1]):
+            if indices[e] >= i or reverse[e] < 0:
+                canonical[e] = e
+            else:
+                canonical[e] = reverse[e]
+    return canonical
+
+
+@njit(cache=True, nogil=True)
+def pair_ids(canonical):
+    """Pair id ``0..P-1`` of every stored edge: representatives numbered in CSR order."""
+    m = canonical.shape[0]
+    ids = np.empty(m, dtype=np.int64)
+    count = 0
+    for e in range(m):
+        if canonical[e] == e:
+            ids[e] = count
+            count += 1
+    for e in range(m):
+        ids[e] = ids[canonical[e]]
+    return ids
