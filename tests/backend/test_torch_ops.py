@@ -88,3 +88,52 @@ def test_linear_accepts_sparse_input():
     x = torch.randn(4, 6)
     x[x < 0.5] = 0
     torch.testing.assert_close(linear(lin, x.to_sparse()), lin(x))
+
+
+# ------------------------------------------------------------------ the shared training loop
+def test_split_mask_shapes_and_errors():
+    from graphsparse.training import split_mask
+
+    m = torch.tensor([[True, False], [False, True], [True, True]])
+    assert split_mask(m, 1, num_nodes=3).tolist() == [False, True, True]
+    assert split_mask(torch.tensor([1, 0, 1]), 0, num_nodes=3).tolist() == [True, False, True]
+    with pytest.raises(ValueError, match="splits first"):
+        split_mask(m.T, 0, num_nodes=3)
+    with pytest.raises(ValueError, match="split=1"):
+        split_mask(m[:, 0], 1, num_nodes=3)
+    with pytest.raises(ValueError, match=r"split must be in \[0, 2\)"):
+        split_mask(m, 2, num_nodes=3)
+    with pytest.raises(ValueError, match="boolean"):
+        split_mask(torch.tensor([0.5, 1.0, 0.0]), 0)
+    with pytest.raises(ValueError, match="entries"):
+        split_mask(torch.tensor([True, False]), 0, num_nodes=3)
+
+
+def test_fit_full_batch_selection_ties_patience_history():
+    from graphsparse.training import fit_full_batch
+
+    model = torch.nn.Linear(1, 1)
+    vals = iter([0.5, 0.7, 0.7, 0.6, 0.6, 0.6, 0.9])
+
+    def run(ties, patience):
+        scores = iter([0.5, 0.7, 0.7, 0.6, 0.6, 0.6, 0.9])
+        return fit_full_batch(model, lambda: model(torch.ones(1, 1)).sum(),
+                              lambda: (next(scores), None, lambda: {}), epochs=7, ties=ties, patience=patience)
+
+    first = run("first", None)
+    assert first["epoch"] == 6 and first["epochs"] == 7 and [h["val"] for h in first["history"]] == list(vals)
+    stopped = run("first", 3)   # best at epoch 1, no progress for 3 epochs -> stop after epoch 4
+    assert stopped["epoch"] == 1 and stopped["epochs"] == 5
+    later = run("last", 3)      # the tie at epoch 2 moves the best epoch, so it runs one epoch longer
+    assert later["epoch"] == 2 and later["epochs"] == 6
+
+
+def test_check_labels():
+    from graphsparse.training import check_labels
+
+    y = torch.tensor([0, 1, -1, 2])
+    assert check_labels(y, (torch.tensor([True, True, False, True]),)).tolist() == [0, 1, -1, 2]
+    with pytest.raises(ValueError, match="negative label"):
+        check_labels(y, (torch.tensor([0, 2]),))
+    with pytest.raises(ValueError, match="integer"):
+        check_labels(torch.tensor([0.5, 1.0]))

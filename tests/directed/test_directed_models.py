@@ -207,3 +207,36 @@ def test_total_degree_normalization_reduces_to_gcn_on_a_plus_at(small_dsbm):
         DirGNN(8, 8, 3, 2, conv="dir-sage", normalization="total")
     with pytest.raises(ValueError, match="kind"):
         directed_normalize(as_graph(small_dsbm.edge_index, num_nodes=300), "bogus")
+
+
+def test_train_node_classifier_uses_edge_weight(small_dsbm):
+    """A weighted graph trains weighted (#13): the operators see data.edge_weight; opting out is explicit."""
+    from graphsparse.directed.models import train_node_classifier
+
+    class Spy(DirGNN):
+        def build_operators(self, graph, num_nodes=None):
+            self.seen = as_graph(graph, num_nodes=num_nodes)
+            return super().build_operators(graph, num_nodes)
+
+    data = small_dsbm.clone()
+    rng = np.random.default_rng(0)
+    data.edge_weight = torch.from_numpy(rng.random(data.edge_index.shape[1]).astype(np.float32) + 0.5)
+    expected = as_graph(data.edge_index, num_nodes=data.num_nodes, edge_weight=data.edge_weight, directed=True)
+    model = Spy(data.num_features, 8, 3)
+    result = train_node_classifier(model, data, epochs=3)
+    np.testing.assert_allclose(model.seen.weights, expected.weights)
+    assert len(result["history"]) == result["epochs"] == 3
+    model = Spy(data.num_features, 8, 3)
+    train_node_classifier(model, data, epochs=1, use_edge_weight=False)
+    assert model.seen.weights is None
+
+
+def test_train_node_classifier_split_errors(small_dsbm):
+    from graphsparse.directed.models import train_node_classifier
+
+    data = small_dsbm.clone()
+    with pytest.raises(ValueError, match="split must be in"):
+        train_node_classifier(DirGNN(data.num_features, 8, 3), data, split=5, epochs=1)
+    data.train_mask = data.train_mask.T
+    with pytest.raises(ValueError, match="splits first"):
+        train_node_classifier(DirGNN(data.num_features, 8, 3), data, epochs=1)
