@@ -16,7 +16,9 @@ Numba side is :mod:`graphsparse.ops` and :mod:`graphsparse.kernels`):
    gradient (lottery tickets train an edge mask through it, :meth:`SparseOperator.from_edge_index`);
    directed operators are constant (:meth:`SparseOperator.from_graph`, no value gradient, ``M^T``
    precomputed so a forward + backward costs two CSR products and no gather/scatter).
-3. :func:`dropout` -- inverted dropout ``x * Bernoulli(1 - p) / (1 - p)`` on dense inputs (mask
+3. :func:`require_homogeneous` -- the PyG transforms' refusal of ``HeteroData`` (one clear
+   ``TypeError`` instead of an ``AttributeError`` deep inside).
+4. :func:`dropout` -- inverted dropout ``x * Bernoulli(1 - p) / (1 - p)`` on dense inputs (mask
    from ``torch.rand``, about 3x faster than ``bernoulli_`` on CPU); a sparse input (bag-of-words
    features kept sparse) is returned unchanged. :func:`linear` applies an ``nn.Linear`` to a dense
    or sparse input; :func:`is_sparse` tells them apart.
@@ -31,7 +33,7 @@ import numpy as np
 import torch
 
 __all__ = ["csr_tensor", "graph_csr", "scipy_csr", "SparseOperator", "sparse_matmul", "dropout", "linear",
-           "is_sparse", "to_sparse_features"]
+           "is_sparse", "to_sparse_features", "require_homogeneous"]
 
 
 # ----------------------------------------------------------------------------------- CSR tensors
@@ -245,3 +247,14 @@ def linear(lin: torch.nn.Linear, x: torch.Tensor) -> torch.Tensor:
         out = torch.sparse.mm(x, lin.weight.t())
         return out if lin.bias is None else out + lin.bias
     return lin(x)
+
+
+def require_homogeneous(data, transform: str) -> None:
+    """``TypeError`` when ``data`` is a PyG ``HeteroData`` (the transform works on one edge type)."""
+    try:
+        from torch_geometric.data import HeteroData
+    except ImportError:  # pragma: no cover
+        return
+    if isinstance(data, HeteroData):
+        raise TypeError(f"{transform} works on homogeneous graphs (Data / Batch), got HeteroData; apply it per "
+                        "edge type (e.g. to data.to_homogeneous() or to a Data built from one edge store)")

@@ -14,6 +14,10 @@
    Laplacian (:func:`~graphsparse.directed.magnetic_eigenvector_encodings`), ``(n, 2k)`` float32
    ``[Re, Im]`` in ``data[attr_name]`` (or appended to ``data.x`` with ``attr_name=None``).
 
+Each is registered with PyG's ``functional_transform`` (``datapipe.to_dir_gcn_adj()`` ...) and
+composes with ``torch_geometric.transforms.Compose``; ``HeteroData`` is refused with a
+``TypeError`` (apply the transform per edge type).
+
 Inputs: a ``Data`` with ``edge_index`` (optionally ``edge_weight``), or with ``adj_t`` holding a
 ``torch_sparse.SparseTensor`` / torch sparse CSR (transposed, as PyG's ``ToSparseTensor`` stores it).
 """
@@ -23,11 +27,12 @@ import warnings
 
 import numpy as np
 import torch
+from torch_geometric.data.datapipes import functional_transform
 from torch_geometric.transforms import BaseTransform
 
 from graphsparse.directed import operators as dops
 from graphsparse.graph import Graph, as_graph
-from graphsparse.torch_ops import graph_csr, scipy_csr
+from graphsparse.torch_ops import graph_csr, require_homogeneous, scipy_csr
 
 __all__ = ["ToDirGCNAdj", "MagneticLaplacian", "DiGCNAdj", "AddReverseEdgeType", "DirectionalHomophily",
            "MagneticEigenvectorPE"]
@@ -54,6 +59,7 @@ def _edge_positions(g: Graph, edge_index: torch.Tensor) -> np.ndarray:
     return positions
 
 
+@functional_transform("to_dir_gcn_adj")
 class ToDirGCNAdj(BaseTransform):
     """Precompute Dir-GCN's ``A_hat = D_out^-1/2 A D_in^-1/2`` and ``A_hat^T`` (torch CSR).
 
@@ -65,6 +71,7 @@ class ToDirGCNAdj(BaseTransform):
         self.self_loops = bool(self_loops)
 
     def forward(self, data):
+        require_homogeneous(data, "ToDirGCNAdj")
         g = _graph_of(data)
         a_hat = dops.directed_normalize(g, "dir", self_loops=self.self_loops)
         data.adj_dir = graph_csr(a_hat, cache=False)
@@ -78,6 +85,7 @@ class ToDirGCNAdj(BaseTransform):
         return f"{self.__class__.__name__}(self_loops={self.self_loops})"
 
 
+@functional_transform("magnetic_laplacian")
 class MagneticLaplacian(BaseTransform):
     """Add the magnetic Laplacian ``L^(q)`` as ``data.mag_real`` / ``data.mag_imag`` (torch CSR).
 
@@ -95,6 +103,7 @@ class MagneticLaplacian(BaseTransform):
         self.signed = bool(signed)
 
     def forward(self, data):
+        require_homogeneous(data, "MagneticLaplacian")
         real, imag = dops.magnetic_laplacian(_graph_of(data), self.q, normalized=self.normalized,
                                              scaled=self.scaled, lambda_max=self.lambda_max, signed=self.signed)
         data.mag_real, data.mag_imag = scipy_csr(real), scipy_csr(imag)
@@ -105,6 +114,7 @@ class MagneticLaplacian(BaseTransform):
         return (f"{self.__class__.__name__}(q={self.q}, normalized={self.normalized}, scaled={self.scaled}{signed})")
 
 
+@functional_transform("digcn_adj")
 class DiGCNAdj(BaseTransform):
     """Add DiGCN's approximate-PPR adjacency as ``digcn_edge_index`` / ``digcn_edge_weight``
     (``alpha`` = teleport probability in ``(0, 1)``; computed sparsely, see
@@ -116,6 +126,7 @@ class DiGCNAdj(BaseTransform):
         self.second_order = bool(second_order)
 
     def forward(self, data):
+        require_homogeneous(data, "DiGCNAdj")
         g = _graph_of(data)
         adj = dops.digcn_adjacency(g, self.alpha)
         data.digcn_edge_index = adj.to_edge_index("torch")
@@ -130,6 +141,7 @@ class DiGCNAdj(BaseTransform):
         return f"{self.__class__.__name__}(alpha={self.alpha}, second_order={self.second_order})"
 
 
+@functional_transform("add_reverse_edge_type")
 class AddReverseEdgeType(BaseTransform):
     """Append the reverse of every edge as a second edge type (typed forward/reverse channels).
 
@@ -140,6 +152,7 @@ class AddReverseEdgeType(BaseTransform):
     """
 
     def forward(self, data):
+        require_homogeneous(data, "AddReverseEdgeType")
         if getattr(data, "edge_index", None) is None:
             raise ValueError("AddReverseEdgeType needs data.edge_index")
         num_edges = data.edge_index.size(1)
@@ -166,11 +179,13 @@ class AddReverseEdgeType(BaseTransform):
         return f"{self.__class__.__name__}()"
 
 
+@functional_transform("directional_homophily")
 class DirectionalHomophily(BaseTransform):
     """Store ``data.directed_stats``: directed homophily (A, A^T, AA^T, A^TA, node in/out) and
     reciprocity; needs integer ``data.y``. The graph itself is left unchanged."""
 
     def forward(self, data):
+        require_homogeneous(data, "DirectionalHomophily")
         if getattr(data, "y", None) is None:
             raise ValueError("DirectionalHomophily needs integer node labels in data.y")
         g = _graph_of(data)
@@ -183,6 +198,7 @@ class DirectionalHomophily(BaseTransform):
         return f"{self.__class__.__name__}()"
 
 
+@functional_transform("magnetic_eigenvector_pe")
 class MagneticEigenvectorPE(BaseTransform):
     """Magnetic Laplacian eigenvector positional encodings (direction-aware Laplacian PE).
 
@@ -208,6 +224,7 @@ class MagneticEigenvectorPE(BaseTransform):
         self.random_state = random_state
 
     def forward(self, data):
+        require_homogeneous(data, "MagneticEigenvectorPE")
         g = _graph_of(data)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", dops.UndirectedGraphWarning)
