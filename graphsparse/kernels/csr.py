@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from graphsparse.kernels.edges import _find_in_row
+
 __all__ = [
     "spmm_weighted",
     "spmm_unweighted",
@@ -425,14 +427,7 @@ def mutual_mask(indptr, indices):
     for i in prange(n):
         for e in range(indptr[i], indptr[i + 1]):
             j = indices[e]
-            lo, hi = indptr[j], indptr[j + 1]
-            while lo < hi:  # binary search for i in row j
-                mid = (lo + hi) // 2
-                if indices[mid] < i:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            mask[e] = lo < indptr[j + 1] and indices[lo] == i
+            mask[e] = _find_in_row(indices, indptr[j], indptr[j + 1], i) >= 0  # the edges.py search
     return mask
 
 

@@ -49,6 +49,8 @@ def locate_edges(indptr, indices, sources, targets):
 @njit(parallel=True, cache=True, nogil=True)
 def reverse_edges(indptr, indices):
     """``reverse[e]`` = position of ``(j, i)`` for the stored ``e = (i, j)``, or -1 when absent."""
+    # the same row walk as csr.mutual_mask, kept apart on purpose: that one returns a 1-byte mask on
+    # the hot as_graph path, this one an int64 map; both use _find_in_row
     n = indptr.shape[0] - 1
     reverse = np.empty(indices.shape[0], dtype=np.int64)
     for i in prange(n):
@@ -61,6 +63,7 @@ def reverse_edges(indptr, indices):
 @njit(parallel=True, cache=True, nogil=True)
 def canonical_edges(indptr, indices, reverse):
     """Representative position of every stored edge's pair (see the module doc)."""
+    # (the plain CSR row walk every per-edge kernel has; no logic shared with the TEDDY scores)
     n = indptr.shape[0] - 1
     canonical = np.empty(indices.shape[0], dtype=np.int64)
     for i in prange(n):

@@ -11,14 +11,11 @@ from graphsparse import as_graph
 
 @st.composite
 def random_graph(draw, max_nodes=20, max_edges=60):
+    """A directed multigraph, or a symmetric one (each drawn edge added in both directions)."""
     n = draw(st.integers(1, max_nodes))
-    m = draw(st.integers(0, max_edges))
-    rows = draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m))
-    cols = draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m))
+    pairs = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=max_edges))
     symmetric = draw(st.booleans())
-    edges = np.array([rows, cols], dtype=np.int64).reshape(2, -1)
-    if symmetric:
-        edges = np.concatenate([edges, edges[::-1]], axis=1)
+    edges = np.array(pairs + ([(d, s) for s, d in pairs] if symmetric else []), dtype=np.int64).reshape(-1, 2).T
     return as_graph(edges, num_nodes=n, directed=None if symmetric else True)
 
 
