@@ -63,6 +63,33 @@ class DirectedOperators:
 
     Attributes hold normalised :class:`Graph` objects (``graphs[name]``); :meth:`op` returns the
     torch :class:`SparseOperator`.
+
+    Parameters
+    ----------
+    graphs : dict of str to Graph
+        The normalised operators by name (``'dir'``, ``'sage_out'``, ``'mag_real'`` ...); usually
+        built by :meth:`from_graph`.
+    num_nodes : int
+        Number of nodes every operator covers.
+    params : dict, optional
+        The settings they were built with (``q``, ``alpha``, ``kinds``, ``self_loops``, ``dir_normalization``).
+
+    Attributes
+    ----------
+    graphs : dict of str to Graph
+        As given.
+    num_nodes : int
+        As given.
+    params : dict
+        As given (checked against a model's own settings when passed to it).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphsparse.directed.layers import DirectedOperators
+    >>> ops = DirectedOperators.from_graph(np.array([[0, 1, 2], [1, 2, 0]]), kinds=("dir", "sage"))
+    >>> sorted(ops.graphs), ops.op("dir").num_nodes
+    (['dir', 'sage_in', 'sage_out'], 3)
     """
 
     def __init__(self, graphs: dict, num_nodes: int, params: dict | None = None):
@@ -191,6 +218,39 @@ class DirGCNConv(nn.Module):
     ``cached=True`` (full-batch training: normalise once). The product runs in the smaller of the
     input/output widths (``A (X W) = (A X) W``). ``alpha`` may be a float or a shared
     ``nn.Parameter`` (learnable mixing).
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        Feature widths.
+    alpha : float or torch.nn.Parameter
+        Weight of the out-direction in ``[0, 1]`` (``1 - alpha`` for the in-direction), or a shared
+        learnable parameter.
+    bias : bool
+        Add the bias ``b``.
+    cached : bool
+        Keep the operators of the first non-:class:`DirectedOperators` ``adjacency`` for later calls.
+    root_weight : bool
+        Add the self term ``X W_root``.
+    tie_weights : bool
+        Share ``W_in = W_out``.
+    normalization : {'dir', 'total'}
+        ``D_out^-1/2 A D_in^-1/2`` (Dir-GNN) or the total-degree ``D^-1/2 A D^-1/2``.
+
+    Attributes
+    ----------
+    lin_out, lin_in, lin_root : torch.nn.Linear
+        ``W_out``, ``W_in`` (the same module when tied) and ``W_root`` (``None`` without a root term).
+    bias : torch.nn.Parameter or None
+        ``b``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from graphsparse.directed.layers import DirGCNConv
+    >>> conv = DirGCNConv(4, 2, alpha=0.5)
+    >>> conv(torch.randn(3, 4), torch.tensor([[0, 1], [1, 2]])).shape
+    torch.Size([3, 2])
     """
 
     def __init__(self, in_channels: int, out_channels: int, alpha=0.5, *, bias: bool = True, cached: bool = False,
@@ -251,7 +311,31 @@ class DirGCNConv(nn.Module):
 
 
 class DirSAGEConv(nn.Module):
-    """Dir-SAGE: ``X W_self + alpha (D_out^-1 A X) W_out + (1 - alpha) (D_in^-1 A^T X) W_in + b``."""
+    """Dir-SAGE: ``X W_self + alpha (D_out^-1 A X) W_out + (1 - alpha) (D_in^-1 A^T X) W_in + b``.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        Feature widths.
+    alpha : float or torch.nn.Parameter
+        Weight of the out-neighbour mean in ``[0, 1]``.
+    bias : bool
+        Bias of the self term.
+    cached : bool
+        Keep the operators of the first graph for later calls.
+
+    Attributes
+    ----------
+    lin_self, lin_out, lin_in : torch.nn.Linear
+        ``W_self`` (with the bias), ``W_out``, ``W_in``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from graphsparse.directed.layers import DirSAGEConv
+    >>> DirSAGEConv(4, 2)(torch.randn(3, 4), torch.tensor([[0, 1], [1, 2]])).shape
+    torch.Size([3, 2])
+    """
 
     def __init__(self, in_channels: int, out_channels: int, alpha=0.5, *, bias: bool = True, cached: bool = False):
         super().__init__()
@@ -311,6 +395,43 @@ class DirGATConv(nn.Module):
     ``alpha = 1`` the in-direction is not computed (in-edges are ignored), with ``0`` the
     out-direction. Attention needs per-edge scores, so this layer gathers and scatters over edges
     (``O(E * heads * out_channels)`` memory) instead of the CSR SpMM of the other layers.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        Input width and per-head output width.
+    alpha : float or torch.nn.Parameter
+        Weight of the out-direction GAT in ``[0, 1]``.
+    heads : int
+        Attention heads per direction.
+    concat : bool
+        Concatenate the heads (``heads * out_channels`` outputs) or average them.
+    negative_slope : float
+        LeakyReLU slope of the attention scores.
+    dropout : float
+        Dropout on the attention coefficients, in ``[0, 1)``.
+    add_self_loops : bool
+        One self-loop per node in both directions (see above).
+    bias : bool
+        Add the shared bias ``b``.
+    cached : bool
+        Keep the edge structure of the first graph for later calls.
+
+    Attributes
+    ----------
+    lin_out, lin_in : torch.nn.Linear
+        The per-direction projections ``W``.
+    att_out_self, att_out_nbr, att_in_self, att_in_nbr : torch.nn.Parameter
+        Attention vectors, shape ``(1, heads, out_channels)``.
+    output_channels : int
+        ``heads * out_channels`` with ``concat``, else ``out_channels``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from graphsparse.directed.layers import DirGATConv
+    >>> DirGATConv(4, 3, heads=2)(torch.randn(3, 4), torch.tensor([[0, 1], [1, 2]])).shape
+    torch.Size([3, 6])
     """
 
     def __init__(self, in_channels: int, out_channels: int, alpha=0.5, *, heads: int = 1, concat: bool = True,
@@ -408,6 +529,29 @@ class MagNetConv(nn.Module):
     ``T_0 = X``, ``T_1 = L~ X``, ``T_k = 2 L~ T_{k-1} - T_{k-2}``; complex products are four real
     CSR products: ``(L_r + i L_i)(X_r + i X_i) = (L_r X_r - L_i X_i) + i (L_i X_r + L_r X_i)``.
     Output ``sum_k T_k W_k + b`` with real weights shared by both parts (as MagNet).
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        Feature widths (of each of the real and imaginary parts).
+    K : int
+        Chebyshev order (``K + 1`` weight matrices).
+    bias : bool
+        Add the bias ``b`` to both parts.
+
+    Attributes
+    ----------
+    weight : torch.nn.Parameter
+        ``(K + 1, in_channels, out_channels)``: ``W_0 ... W_K``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from graphsparse.directed.layers import DirectedOperators, MagNetConv
+    >>> ops = DirectedOperators.from_graph(torch.tensor([[0, 1], [1, 2]]), kinds=("magnetic",))
+    >>> x = torch.randn(3, 4)
+    >>> [part.shape for part in MagNetConv(4, 2, K=2)(x, x, ops)]
+    [torch.Size([3, 2]), torch.Size([3, 2])]
     """
 
     def __init__(self, in_channels: int, out_channels: int, K: int = 2, *, bias: bool = True):
@@ -466,7 +610,25 @@ class MagNetConv(nn.Module):
 
 
 class DiGCNConv(nn.Module):
-    """``A X W + b`` on a precomputed symmetric operator (DiGCN's ``A_ppr`` or ``P^(2)``)."""
+    """``A X W + b`` on a precomputed symmetric operator (DiGCN's ``A_ppr`` or ``P^(2)``).
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        Feature widths.
+    operator : {'digcn', 'digcn2'}
+        Which operator of the :class:`DirectedOperators` (``kinds=('digcn',)``) to apply.
+    bias : bool
+        Add the bias ``b``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from graphsparse.directed.layers import DiGCNConv, DirectedOperators
+    >>> ops = DirectedOperators.from_graph(torch.tensor([[0, 1, 2], [1, 2, 0]]), kinds=("digcn",))
+    >>> DiGCNConv(4, 2)(torch.randn(3, 4), ops).shape
+    torch.Size([3, 2])
+    """
 
     def __init__(self, in_channels: int, out_channels: int, operator: str = "digcn", *, bias: bool = True):
         super().__init__()
@@ -480,7 +642,21 @@ class DiGCNConv(nn.Module):
 
 
 class InceptionBlock(nn.Module):
-    """DiGCN inception block: ``(X W_0, A_ppr X W_1, P^(2) X W_2)`` (summed by the model)."""
+    """DiGCN inception block: ``(X W_0, A_ppr X W_1, P^(2) X W_2)`` (summed by the model).
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        Feature widths of the three branches.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from graphsparse.directed.layers import DirectedOperators, InceptionBlock
+    >>> ops = DirectedOperators.from_graph(torch.tensor([[0, 1, 2], [1, 2, 0]]), kinds=("digcn",))
+    >>> [t.shape[1] for t in InceptionBlock(4, 2)(torch.randn(3, 4), ops)]
+    [2, 2, 2]
+    """
 
     def __init__(self, in_channels: int, out_channels: int):
         super().__init__()

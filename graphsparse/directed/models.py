@@ -83,6 +83,51 @@ class DirGNN(_Model):
     ``conv='dir-gat'``: ``heads`` attention heads; hidden layers concatenate them
     (``hidden_channels`` must be divisible by ``heads``: ``hidden_channels // heads`` per head),
     the output layer (without ``jk``) averages them.
+
+    Parameters
+    ----------
+    in_channels, hidden_channels, out_channels : int
+        Input width, hidden width and number of classes (logits).
+    num_layers : int
+        Number of directed layers.
+    conv : {'dir-gcn', 'dir-sage', 'dir-gat'}
+        The layer type.
+    alpha : float
+        Out-direction weight in ``[0, 1]``, shared by all layers.
+    learn_alpha : bool
+        Make ``alpha`` a learnable parameter (initialised at ``alpha``).
+    jk : {None, 'max', 'cat'}
+        Jumping knowledge over the layer outputs, then a linear head.
+    normalize : bool
+        Row-wise L2 normalisation after each hidden layer.
+    dropout : float
+        Dropout after each hidden layer.
+    root_weight, tie_weights : bool
+        Dir-GCN options (see :class:`DirGCNConv`).
+    self_loops : bool or None
+        See above; ``None`` picks the layer's default.
+    heads : int
+        Attention heads (Dir-GAT only).
+    normalization : {'dir', 'total'}
+        Dir-GCN normalisation (see :class:`DirGCNConv`).
+
+    Attributes
+    ----------
+    convs : torch.nn.ModuleList
+        The layers.
+    head : torch.nn.Linear or None
+        The jumping-knowledge head.
+    kinds : tuple of str
+        The operators :meth:`build_operators` builds.
+
+    Examples
+    --------
+    >>> from graphsparse.datasets.dsbm import directed_sbm
+    >>> from graphsparse.directed.models import DirGNN
+    >>> data = directed_sbm(num_nodes=60, num_classes=3, p_in=0.1, num_features=8, random_state=0)
+    >>> model = DirGNN(8, 16, 3, num_layers=2, alpha=1.0, jk="max")
+    >>> model(data.x, model.build_operators(data.edge_index, data.num_nodes)).shape
+    torch.Size([60, 3])
     """
 
     def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, num_layers: int = 2, *,
@@ -161,7 +206,36 @@ class DirGNN(_Model):
 
 class MagNet(_Model):
     """MagNet (Zhang et al. 2021): ``num_layers`` :class:`MagNetConv` (``K``, ``q``) with complex ReLU
-    (keep both parts where the real part is >= 0), then ``[real, imag]`` -> linear head (logits)."""
+    (keep both parts where the real part is >= 0), then ``[real, imag]`` -> linear head (logits).
+
+    Parameters
+    ----------
+    in_channels, hidden_channels, out_channels : int
+        Input width, hidden width (per complex part) and number of classes.
+    num_layers : int
+        Number of :class:`MagNetConv` layers.
+    K : int
+        Chebyshev order.
+    q : float
+        Charge parameter of the magnetic Laplacian in ``[0, 0.5]``.
+    dropout : float
+        Dropout before the head.
+
+    Attributes
+    ----------
+    convs : torch.nn.ModuleList
+        The layers.
+    head : torch.nn.Linear
+        Linear head on ``[real, imag]``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from graphsparse.directed.models import MagNet
+    >>> model = MagNet(4, 8, 2, K=1)
+    >>> model(torch.randn(3, 4), torch.tensor([[0, 1], [1, 2]])).shape
+    torch.Size([3, 2])
+    """
 
     kinds = ("magnetic",)
 
@@ -195,7 +269,31 @@ class MagNet(_Model):
 
 class DiGCN(_Model):
     """DiGCN with inception blocks (Tong et al. 2020): ``num_blocks`` blocks, each the sum of its
-    three branches, ReLU + dropout between blocks; the last block outputs logits."""
+    three branches, ReLU + dropout between blocks; the last block outputs logits.
+
+    Parameters
+    ----------
+    in_channels, hidden_channels, out_channels : int
+        Input width, hidden width and number of classes.
+    num_blocks : int
+        Number of :class:`InceptionBlock` blocks.
+    alpha : float
+        Teleport probability of the approximate-PPR adjacency, in ``(0, 1)``.
+    dropout : float
+        Dropout before every block (a sparse input is left as is).
+
+    Attributes
+    ----------
+    blocks : torch.nn.ModuleList
+        The inception blocks.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from graphsparse.directed.models import DiGCN
+    >>> DiGCN(4, 8, 2)(torch.randn(3, 4), torch.tensor([[0, 1, 2], [1, 2, 0]])).shape
+    torch.Size([3, 2])
+    """
 
     kinds = ("digcn",)
 
@@ -225,7 +323,35 @@ class DiGCN(_Model):
 
 class SymGCN(_Model):
     """Baseline: GCN (Kipf & Welling 2017) on the union-symmetrised graph with self-loops, on the
-    same CSR path (the formula of PyG's ``GCNConv`` after ``ToUndirected``); optional JK-max."""
+    same CSR path (the formula of PyG's ``GCNConv`` after ``ToUndirected``); optional JK-max.
+
+    Parameters
+    ----------
+    in_channels, hidden_channels, out_channels : int
+        Input width, hidden width and number of classes.
+    num_layers : int
+        Number of GCN layers.
+    dropout : float
+        Dropout before every layer (a sparse input is left as is).
+    jk : {None, 'max'}
+        Jumping knowledge (max over layers) and a linear head.
+    normalize : bool
+        Row-wise L2 normalisation after each hidden layer.
+
+    Attributes
+    ----------
+    lins : torch.nn.ModuleList
+        The layer weights.
+    head : torch.nn.Linear or None
+        The jumping-knowledge head.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from graphsparse.directed.models import SymGCN
+    >>> SymGCN(4, 8, 2)(torch.randn(3, 4), torch.tensor([[0, 1], [1, 2]])).shape
+    torch.Size([3, 2])
+    """
 
     kinds = ("sym_gcn",)
 
@@ -260,7 +386,29 @@ class SymGCN(_Model):
 
 
 class MLP(nn.Module):
-    """Baseline without the graph: ``num_layers`` linear layers with ReLU and dropout."""
+    """Baseline without the graph: ``num_layers`` linear layers with ReLU and dropout.
+
+    Parameters
+    ----------
+    in_channels, hidden_channels, out_channels : int
+        Input width, hidden width and number of classes.
+    num_layers : int
+        Number of linear layers.
+    dropout : float
+        Dropout before every layer (a sparse input is left as is).
+
+    Attributes
+    ----------
+    lins : torch.nn.ModuleList
+        The layers.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from graphsparse.directed.models import MLP
+    >>> MLP(4, 8, 2)(torch.randn(3, 4)).shape
+    torch.Size([3, 2])
+    """
 
     def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, num_layers: int = 2, *,
                  dropout: float = 0.5):
@@ -292,6 +440,35 @@ class DirectedLinkPredictor(nn.Module):
     as ``h_u . h_v`` cannot tell them apart). ``num_classes``: 2 for ``'existence'`` /
     ``'direction'``, 3 for ``'three_class'``. Train with
     :func:`graphsparse.directed.tasks.train_link_predictor` on the split's ``train_graph``.
+
+    Parameters
+    ----------
+    encoder : torch.nn.Module
+        Node encoder ``encoder(x, adjacency) -> (n, embedding_channels)``.
+    embedding_channels : int
+        Width of the encoder's output.
+    num_classes : int
+        Classes of the link task (2 or 3).
+    hidden_channels : int
+        Hidden width of the decoder MLP.
+    dropout : float
+        Decoder dropout in ``[0, 1)``.
+
+    Attributes
+    ----------
+    encoder : torch.nn.Module
+        As given.
+    decoder : torch.nn.Sequential
+        The MLP on ``[h_u || h_v]``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from graphsparse.directed.models import DirectedLinkPredictor, DirGNN
+    >>> model = DirectedLinkPredictor(DirGNN(2, 8, 8), 8, num_classes=2)
+    >>> edges = torch.tensor([[0, 1], [1, 2]])
+    >>> model(torch.randn(3, 2), model.build_operators(edges, 3), [[0, 1], [1, 0]]).shape
+    torch.Size([2, 2])
     """
 
     def __init__(self, encoder: nn.Module, embedding_channels: int, num_classes: int = 2, *,

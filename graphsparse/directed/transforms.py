@@ -65,6 +65,20 @@ class ToDirGCNAdj(BaseTransform):
 
     Sets ``data.adj_dir``, ``data.adj_dir_t`` and ``data.edge_weight_dir`` (one value per column
     of ``edge_index``, duplicates summed as in ``A``). ``self_loops=True`` adds unit loops first.
+
+    Parameters
+    ----------
+    self_loops : bool
+        Normalise ``A + I`` instead of ``A``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch_geometric.data import Data
+    >>> from graphsparse.directed.transforms import ToDirGCNAdj
+    >>> data = ToDirGCNAdj()(Data(edge_index=torch.tensor([[0, 1], [1, 2]]), num_nodes=3))
+    >>> data.edge_weight_dir.tolist(), data.adj_dir.layout
+    ([1.0, 1.0], torch.sparse_csr)
     """
 
     def __init__(self, self_loops: bool = False):
@@ -92,6 +106,28 @@ class MagneticLaplacian(BaseTransform):
     ``q`` in ``[0, 0.5]`` (0.25 makes one-way edges purely imaginary); ``scaled=True`` stores
     MagNet's Chebyshev argument ``2 L / lambda_max - I``; ``signed=True`` the magnetic signed
     Laplacian (:func:`~graphsparse.directed.signed_magnetic_laplacian`; negative ``edge_weight``).
+
+    Parameters
+    ----------
+    q : float
+        Charge parameter in ``[0, 0.5]``.
+    normalized : bool
+        Normalised Laplacian ``I - D^-1/2 A_s D^-1/2 (.) exp(i Theta)``.
+    scaled : bool
+        Store ``2 L / lambda_max - I``.
+    lambda_max : float
+        The ``lambda_max`` of the scaling.
+    signed : bool
+        The magnetic signed Laplacian.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch_geometric.data import Data
+    >>> from graphsparse.directed.transforms import MagneticLaplacian
+    >>> data = MagneticLaplacian(q=0.25)(Data(edge_index=torch.tensor([[0, 1], [1, 2]]), num_nodes=3))
+    >>> data.mag_real.shape, data.mag_imag.layout
+    (torch.Size([3, 3]), torch.sparse_csr)
     """
 
     def __init__(self, q: float = 0.25, normalized: bool = True, scaled: bool = False, lambda_max: float = 2.0,
@@ -119,7 +155,24 @@ class DiGCNAdj(BaseTransform):
     """Add DiGCN's approximate-PPR adjacency as ``digcn_edge_index`` / ``digcn_edge_weight``
     (``alpha`` = teleport probability in ``(0, 1)``; computed sparsely, see
     :func:`graphsparse.directed.digcn_adjacency`). ``second_order=True`` also adds
-    ``digcn2_edge_index`` / ``digcn2_edge_weight`` (the inception block's ``P^(2)``)."""
+    ``digcn2_edge_index`` / ``digcn2_edge_weight`` (the inception block's ``P^(2)``).
+
+    Parameters
+    ----------
+    alpha : float
+        Teleport probability in ``(0, 1)``.
+    second_order : bool
+        Also add ``P^(2)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch_geometric.data import Data
+    >>> from graphsparse.directed.transforms import DiGCNAdj
+    >>> data = DiGCNAdj(alpha=0.1)(Data(edge_index=torch.tensor([[0, 1, 2], [1, 2, 0]]), num_nodes=3))
+    >>> data.digcn_edge_index.shape[0], data.digcn_edge_weight.dtype
+    (2, torch.float32)
+    """
 
     def __init__(self, alpha: float = 0.1, second_order: bool = False):
         self.alpha = dops._check_teleport(alpha)
@@ -149,6 +202,15 @@ class AddReverseEdgeType(BaseTransform):
     originals and 1 for the reversed copies; every other per-edge attribute (``edge_weight``,
     ``edge_attr``, any tensor whose first dimension is the number of edges) is duplicated in the
     same order, so attributes stay aligned. Self-loops are reversed too (they keep their type).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch_geometric.data import Data
+    >>> from graphsparse.directed.transforms import AddReverseEdgeType
+    >>> data = AddReverseEdgeType()(Data(edge_index=torch.tensor([[0, 1], [1, 2]]), num_nodes=3))
+    >>> data.edge_index.tolist(), data.edge_type.tolist()
+    ([[0, 1, 1, 2], [1, 2, 0, 1]], [0, 0, 1, 1])
     """
 
     def forward(self, data):
@@ -182,7 +244,17 @@ class AddReverseEdgeType(BaseTransform):
 @functional_transform("directional_homophily")
 class DirectionalHomophily(BaseTransform):
     """Store ``data.directed_stats``: directed homophily (A, A^T, AA^T, A^TA, node in/out) and
-    reciprocity; needs integer ``data.y``. The graph itself is left unchanged."""
+    reciprocity; needs integer ``data.y``. The graph itself is left unchanged.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch_geometric.data import Data
+    >>> from graphsparse.directed.transforms import DirectionalHomophily
+    >>> data = Data(edge_index=torch.tensor([[0, 1], [1, 2]]), y=torch.tensor([0, 0, 1]), num_nodes=3)
+    >>> round(DirectionalHomophily()(data).directed_stats["reciprocity"], 2)
+    0.0
+    """
 
     def forward(self, data):
         require_homogeneous(data, "DirectionalHomophily")
@@ -209,6 +281,28 @@ class MagneticEigenvectorPE(BaseTransform):
     (as PyG's ``AddLaplacianEigenvectorPE``; they become ``data.x`` when there is none).
     ``data.<attr_name>_eigenvalues`` (or ``data.magnetic_pe_eigenvalues``) keeps the eigenvalues.
     ``k`` must be ``< num_nodes``; ``q`` in ``[0, 0.5]``; ``random_state`` fixes the Lanczos start.
+
+    Parameters
+    ----------
+    k : int
+        Number of eigenvectors (``< num_nodes``).
+    q : float
+        Charge parameter in ``[0, 0.5]``.
+    attr_name : str or None
+        Attribute to store the encodings in; ``None`` appends them to ``data.x``.
+    signed : bool
+        Use the magnetic signed Laplacian.
+    random_state : int
+        Seed of the Lanczos start vector.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch_geometric.data import Data
+    >>> from graphsparse.directed.transforms import MagneticEigenvectorPE
+    >>> data = Data(edge_index=torch.tensor([[0, 1, 2, 3], [1, 2, 3, 0]]), num_nodes=4)
+    >>> MagneticEigenvectorPE(k=2)(data).magnetic_pe.shape
+    torch.Size([4, 4])
     """
 
     def __init__(self, k: int, q: float = 0.25, attr_name: str | None = "magnetic_pe", *, signed: bool = False,

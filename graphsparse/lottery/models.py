@@ -38,7 +38,30 @@ def _adjacency_t(edge_index, edge_weight, num_nodes):
 
 
 class GCN(nn.Module):
-    """Two-layer GCN without bias (PyG ``GCNConv``); see the module doc."""
+    """Two-layer GCN without bias (PyG ``GCNConv``); see the module doc.
+
+    Parameters
+    ----------
+    in_channels, hidden_channels, out_channels : int
+        Input width, hidden width and number of classes.
+    dropout : float
+        Dropout after the hidden layer.
+
+    Attributes
+    ----------
+    conv1, conv2 : torch_geometric.nn.GCNConv
+        The two layers (no bias, normalisation done once by ``prepare_graph``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from graphsparse.lottery import GCN
+    >>> model = GCN(4, 8, 2)
+    >>> edges = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])
+    >>> adjacency, _ = model.prepare_graph(edges, None, 3)
+    >>> model(torch.randn(3, 4), adjacency).shape
+    torch.Size([3, 2])
+    """
 
     sparse_features = True
 
@@ -89,7 +112,29 @@ class _WeightedGATConv(GATConv):
 
 
 class GAT(nn.Module):
-    """Two-layer GAT (PyG ``GATConv``), self-loops added once outside the layers."""
+    """Two-layer GAT (PyG ``GATConv``), self-loops added once outside the layers.
+
+    Parameters
+    ----------
+    in_channels, hidden_channels, out_channels : int
+        Input width, per-head hidden width and number of classes.
+    heads : int
+        Heads of the first layer.
+    dropout : float
+        Dropout on inputs, hidden features and attention.
+
+    Attributes
+    ----------
+    conv1, conv2 : torch_geometric.nn.GATConv
+        The two layers (attention logits scaled by ``edge_weight``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from graphsparse.lottery import GAT
+    >>> GAT(4, 8, 2, heads=2)(torch.randn(3, 4), torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])).shape
+    torch.Size([3, 2])
+    """
 
     sparse_features = False
 
@@ -129,7 +174,27 @@ class _WeightedGINConv(GINConv):
 
 
 class GIN(nn.Module):
-    """TEDDY-style two-layer GIN (PyG ``GINConv``, trainable eps, no bias)."""
+    """TEDDY-style two-layer GIN (PyG ``GINConv``, trainable eps, no bias).
+
+    Parameters
+    ----------
+    in_channels, hidden_channels, out_channels : int
+        Input width, hidden width and number of classes.
+
+    Attributes
+    ----------
+    conv1, conv2 : torch_geometric.nn.GINConv
+        The two layers (trainable ``eps``).
+    head : torch.nn.Linear
+        The linear head on the first layer's output.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from graphsparse.lottery import GIN
+    >>> GIN(4, 8, 2)(torch.randn(3, 4), torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])).shape
+    torch.Size([3, 2])
+    """
 
     sparse_features = False  # (1 + eps) * x needs dense x
 
