@@ -33,6 +33,9 @@ from graphsparse.graph import as_graph
 from graphsparse.torch_ops import dropout as _dropout
 from graphsparse.torch_ops import is_sparse
 
+#: the values ``alpha='auto'`` chooses from (Dir-GNN's in-only, balanced and out-only settings)
+AUTO_ALPHAS = (0.0, 0.5, 1.0)
+
 __all__ = [
     "SparseOperator",
     "DirectedOperators",
@@ -73,6 +76,9 @@ class DirGNN(_Model):
     dropout, optional row L2 normalisation, jumping knowledge (``'max'``/``'cat'``) and a linear head.
 
     ``alpha`` is shared by all layers (``learn_alpha=True`` makes it a parameter). Returns logits.
+    ``alpha='auto'``: :func:`~graphsparse.directed.training.train_node_classifier` trains the model
+    once per value in ``(0, 0.5, 1)`` from the same initial weights and keeps the one with the best
+    validation accuracy (``model.alpha`` is then that value; 0.5 until trained).
     The published best squirrel setting: Dir-GCN, ``alpha=1``, 4 layers, hidden 128, ``jk='max'``,
     ``normalize=True``, lr 0.01. ``root_weight`` adds a self term to every Dir-GCN layer;
     ``tie_weights`` shares the in/out weights and ``normalization='total'`` weights both
@@ -92,8 +98,9 @@ class DirGNN(_Model):
         Number of directed layers.
     conv : {'dir-gcn', 'dir-sage', 'dir-gat'}
         The layer type.
-    alpha : float
-        Out-direction weight in ``[0, 1]``, shared by all layers.
+    alpha : float or 'auto'
+        Out-direction weight in ``[0, 1]``, shared by all layers; ``'auto'`` chooses among 0, 0.5
+        and 1 on validation accuracy when trained with ``train_node_classifier``.
     learn_alpha : bool
         Make ``alpha`` a learnable parameter (initialised at ``alpha``).
     jk : {None, 'max', 'cat'}
@@ -152,6 +159,14 @@ class DirGNN(_Model):
         self.kinds = {"dir-gcn": ("dir",), "dir-sage": ("sage",), "dir-gat": ("gat",)}[conv]
         if self_loops is None:
             self_loops = conv == "dir-gat"
+        self.alpha_candidates = None
+        if isinstance(alpha, str):
+            if alpha != "auto":
+                raise ValueError(f"alpha must be a number in [0, 1] or 'auto', got {alpha!r}")
+            if learn_alpha:
+                raise ValueError("alpha='auto' selects a fixed alpha on validation; it excludes learn_alpha=True")
+            self.alpha_candidates = AUTO_ALPHAS
+            alpha = 0.5  # until train_node_classifier has chosen one
         if learn_alpha:
             alpha = nn.Parameter(torch.tensor(float(alpha)))
         last = hidden_channels if jk else out_channels
@@ -172,7 +187,7 @@ class DirGNN(_Model):
             self.convs = nn.ModuleList([layer(dims[k], dims[k + 1], alpha, **extra) for k in range(num_layers)])
         self.conv = conv
         self.heads = heads
-        self.alpha = alpha
+        self.alpha = "auto" if self.alpha_candidates is not None else alpha
         self.self_loops = bool(self_loops)
         self.jk = jk
         self.normalize = normalize
@@ -180,6 +195,19 @@ class DirGNN(_Model):
         self.head = None
         if jk:
             self.head = nn.Linear(hidden_channels * (num_layers if jk == "cat" else 1), out_channels)
+
+    def set_alpha(self, alpha: float) -> "DirGNN":
+        """Fix the out-direction weight of every layer to ``alpha`` in ``[0, 1]`` (what
+        ``alpha='auto'`` training calls with the chosen value); returns the model."""
+        if isinstance(self.alpha, nn.Parameter):
+            raise ValueError("this model learns alpha (learn_alpha=True); it cannot be fixed")
+        alpha = float(alpha)
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
+        for conv in self.convs:
+            conv.alpha = alpha
+        self.alpha = alpha
+        return self
 
     def _operator_params(self) -> dict:
         if self.kinds == ("dir",):

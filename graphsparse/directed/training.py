@@ -91,7 +91,10 @@ def train_node_classifier(model, data, *, split: int = 0, epochs: int = 200, lr:
         ``{'val_acc', 'test_acc', 'best_epoch', 'epochs', 'history'}``: test accuracy at the epoch
         of best validation accuracy (the first such epoch), epochs run, per-epoch loss and
         validation accuracy. Operators are built once. Labels of the masked nodes must lie in
-        ``0..C-1`` (``ValueError`` otherwise).
+        ``0..C-1`` (``ValueError`` otherwise). A ``DirGNN(alpha='auto')`` is trained once per
+        candidate alpha (0, 0.5, 1) from the same initial weights; the run with the best
+        validation accuracy is kept (weights restored to its best epoch, ``model.alpha`` set) and
+        the result adds ``'alpha'`` and ``'alpha_val_acc'`` (validation accuracy per candidate).
 
     Examples
     --------
@@ -111,7 +114,28 @@ def train_node_classifier(model, data, *, split: int = 0, epochs: int = 200, lr:
     graph = data.edge_index if weight is None else as_graph(data.edge_index, num_nodes=data.num_nodes,
                                                            edge_weight=weight, name="data.edge_index")
     operators = model.build_operators(graph, data.num_nodes)
-    result = fit_node_classifier(model, lambda: model(x, operators), y, masks, epochs=epochs, lr=lr,
-                                 weight_decay=weight_decay, patience=patience, verbose=verbose)
+
+    def fit():
+        return fit_node_classifier(model, lambda: model(x, operators), y, masks, epochs=epochs, lr=lr,
+                                   weight_decay=weight_decay, patience=patience, verbose=verbose,
+                                   restore_best=candidates is not None)
+
+    candidates = getattr(model, "alpha_candidates", None) if getattr(model, "alpha", None) == "auto" else None
+    if candidates is None:
+        result = fit()
+        extra = {}
+    else:  # alpha='auto': one run per candidate from the same initial weights, best validation wins
+        initial = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        runs = {}
+        for alpha in candidates:
+            model.load_state_dict(initial)
+            model.set_alpha(alpha)
+            runs[alpha] = (fit(), {k: v.detach().clone() for k, v in model.state_dict().items()})
+        alpha = max(candidates, key=lambda a: runs[a][0]["val"])  # ties: the first candidate
+        result, state = runs[alpha]
+        model.load_state_dict(state)
+        model.set_alpha(alpha)
+        model.eval()
+        extra = {"alpha": alpha, "alpha_val_acc": {a: runs[a][0]["val"] for a in candidates}}
     return {"val_acc": result["val"], "test_acc": result["test"], "best_epoch": result["epoch"],
-            "epochs": result["epochs"], "history": result["history"]}
+            "epochs": result["epochs"], "history": result["history"], **extra}

@@ -240,3 +240,27 @@ def test_train_node_classifier_split_errors(small_dsbm):
     data.train_mask = data.train_mask.T
     with pytest.raises(ValueError, match="splits first"):
         train_node_classifier(DirGNN(data.num_features, 8, 3), data, epochs=1)
+
+
+def test_dirgnn_alpha_auto_picks_the_best_validation_alpha(small_dsbm):
+    """alpha='auto' (#15): one run per alpha in (0, 0.5, 1) from the same initial weights; the result
+    equals training each fixed alpha separately, and the best validation accuracy wins."""
+    from graphsparse.directed.models import AUTO_ALPHAS, train_node_classifier
+
+    torch.manual_seed(0)
+    auto = DirGNN(small_dsbm.num_features, 16, 3, 2, alpha="auto")
+    result = train_node_classifier(auto, small_dsbm, epochs=25, lr=0.02)
+    fixed = {}
+    for alpha in AUTO_ALPHAS:
+        torch.manual_seed(0)
+        fixed[alpha] = train_node_classifier(DirGNN(small_dsbm.num_features, 16, 3, 2, alpha=alpha), small_dsbm,
+                                             epochs=25, lr=0.02)
+    assert result["alpha_val_acc"] == {a: r["val_acc"] for a, r in fixed.items()}
+    best = max(AUTO_ALPHAS, key=lambda a: fixed[a]["val_acc"])
+    assert result["alpha"] == best and auto.alpha == best
+    assert result["test_acc"] == fixed[best]["test_acc"]
+    assert all(conv.alpha == best for conv in auto.convs)
+    with pytest.raises(ValueError, match="auto"):
+        DirGNN(4, 8, 2, alpha="best")
+    with pytest.raises(ValueError, match="learn_alpha"):
+        DirGNN(4, 8, 2, alpha="auto", learn_alpha=True)
