@@ -8,7 +8,7 @@ Rows must be sorted and coalesced (as :class:`graphsparse.Graph` keeps them); id
    by binary search in the source's row, ``-1`` when not stored. O(k log d_max).
 2. ``reverse_edges(indptr, indices)`` -- position of ``(j, i)`` for every stored ``(i, j)``, ``-1``
    when the reverse is not stored (a one-way edge of a directed graph); a self-loop is its own
-   reverse. O(E log d_max), parallel over rows.
+   reverse. O(E): the backend's counting-sort transpose, then a sorted merge per row.
 3. ``canonical_edges(indptr, indices, reverse)`` -- one representative per pair: ``(i, j)`` with
    ``i <= j`` represents itself; ``(i, j)`` with ``i > j`` is represented by its reverse when that
    is stored, by itself otherwise. ``pair_ids`` numbers the representatives ``0..P-1`` in CSR order.
@@ -18,22 +18,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from graphsparse.kernels.csr import _find_in_row, transpose
+
 __all__ = ["locate_edges", "reverse_edges", "canonical_edges", "pair_ids"]
-
-
-@njit(cache=True, nogil=True)
-def _find_in_row(indices, start, stop, target):
-    """Binary search for ``target`` in the sorted ``indices[start:stop]``; position or -1."""
-    low, high = start, stop
-    while low < high:
-        mid = (low + high) // 2
-        if indices[mid] < target:
-            low = mid + 1
-        else:
-            high = mid
-    if low < stop and indices[low] == target:
-        return low
-    return -1
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -47,17 +34,38 @@ def locate_edges(indptr, indices, sources, targets):
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def reverse_edges(indptr, indices):
-    """``reverse[e]`` = position of ``(j, i)`` for the stored ``e = (i, j)``, or -1 when absent."""
-    # the same row walk as csr.mutual_mask, kept apart on purpose: that one returns a 1-byte mask on
-    # the hot as_graph path, this one an int64 map; both use _find_in_row
+def _match_reverse(indptr, indices, indptr_t, indices_t, perm, reverse):
+    """Merge row ``j`` of ``A`` (targets ``k``, sorted) with row ``j`` of ``A^T`` (sources ``i``,
+    sorted): where ``k == i`` the edge ``i -> j`` (entry ``perm[t]``) has its reverse at ``p``."""
     n = indptr.shape[0] - 1
-    reverse = np.empty(indices.shape[0], dtype=np.int64)
-    for i in prange(n):
-        for e in range(indptr[i], indptr[i + 1]):
-            j = indices[e]
-            reverse[e] = _find_in_row(indices, indptr[j], indptr[j + 1], i)
+    for j in prange(n):
+        p, p_end = indptr[j], indptr[j + 1]
+        t, t_end = indptr_t[j], indptr_t[j + 1]
+        while p < p_end and t < t_end:
+            k = indices[p]
+            i = indices_t[t]
+            if k < i:
+                p += 1
+            elif k > i:
+                t += 1
+            else:
+                reverse[perm[t]] = p
+                p += 1
+                t += 1
     return reverse
+
+
+@njit(cache=True, nogil=True)
+def reverse_edges(indptr, indices):
+    """``reverse[e]`` = position of ``(j, i)`` for the stored ``e = (i, j)``, or -1 when absent.
+
+    O(E): the counting-sort transpose, then a merge of each row with the same row of the
+    transpose (both sorted) -- no search.
+    """
+    n = indptr.shape[0] - 1
+    indptr_t, indices_t, perm = transpose(indptr, indices, n)
+    reverse = np.full(indices.shape[0], -1, dtype=np.int64)
+    return _match_reverse(indptr, indices, indptr_t, indices_t, perm, reverse)
 
 
 @njit(parallel=True, cache=True, nogil=True)
