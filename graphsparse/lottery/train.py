@@ -18,7 +18,6 @@ import copy
 import time
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.func import functional_call
