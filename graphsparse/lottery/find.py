@@ -31,7 +31,7 @@ from graphsparse.lottery.models import make_model
 from graphsparse.lottery.projection import prunable_parameters
 from graphsparse.lottery.ticket import GraphLotteryTicket
 from graphsparse.lottery.train import prepare_data, train_fixed, ugs_mask_search
-from graphsparse.sparsify.core import edge_keep_masks, num_pruned_pairs, reverse_edges
+from graphsparse.sparsify.core import edge_keep_masks, num_pruned_pairs
 
 __all__ = ["find_ticket", "find_tickets", "ugs_levels", "METHODS"]
 
@@ -58,7 +58,6 @@ def _pairs(edge_index: torch.Tensor, num_nodes: int):
     if g.directed:
         raise ValueError("data.edge_index is directed; ticket finding prunes undirected edges -- symmetrise it "
                          "first (torch_geometric.utils.to_undirected)")
-    reverse_edges(g)  # symmetric (checked above through g.directed)
     canonical = g.canonical_edges()
     pair_of_csr = g.pair_ids()
     positions = g.locate(columns[0], columns[1])
