@@ -234,7 +234,8 @@ class Graph:
         return bool(kernels.mutual_mask(self.indptr, self.indices).all())
 
     # ------------------------------------------------------------------ edge identity
-    # (thin wrappers over graphsparse/kernels/edges.py; rows are sorted and coalesced)
+    # (thin wrappers over graphsparse/kernels/edges.py; rows are sorted and coalesced; the cached
+    # maps are read-only arrays shared by every caller)
     def locate(self, src, dst) -> np.ndarray:
         """CSR position of every edge ``(src[k], dst[k])`` (int64), ``-1`` where it is not stored."""
         src = check_node_ids(as_index_array(src, "src"), self.num_nodes, "src")
@@ -247,21 +248,27 @@ class Graph:
         """Position of ``(j, i)`` for every stored ``(i, j)`` (int64; ``-1`` for a one-way edge of a
         directed graph; a self-loop is its own reverse). Directed and undirected alike; cached."""
         if "reverse_edges" not in self._cache:
-            self._cache["reverse_edges"] = kernels.reverse_edges(self.indptr, self.indices)
+            result = kernels.reverse_edges(self.indptr, self.indices)
+            result.setflags(write=False)
+            self._cache["reverse_edges"] = result
         return self._cache["reverse_edges"]
 
     def canonical_edges(self) -> np.ndarray:
         """Representative position of every stored edge's pair: ``(i, j)`` with ``i <= j`` itself,
         ``(i, j)`` with ``i > j`` its reverse when stored (itself otherwise); cached."""
         if "canonical_edges" not in self._cache:
-            self._cache["canonical_edges"] = kernels.canonical_edges(self.indptr, self.indices, self.reverse_edges())
+            result = kernels.canonical_edges(self.indptr, self.indices, self.reverse_edges())
+            result.setflags(write=False)
+            self._cache["canonical_edges"] = result
         return self._cache["canonical_edges"]
 
     def pair_ids(self) -> np.ndarray:
         """Pair id ``0..P-1`` of every stored edge (both directions of an edge share one; pairs are
         numbered in the CSR order of their representative, :meth:`canonical_edges`); cached."""
         if "pair_ids" not in self._cache:
-            self._cache["pair_ids"] = kernels.pair_ids(self.canonical_edges())
+            result = kernels.pair_ids(self.canonical_edges())
+            result.setflags(write=False)
+            self._cache["pair_ids"] = result
         return self._cache["pair_ids"]
 
     # ------------------------------------------------------------------ conversions

@@ -69,3 +69,11 @@ def test_locate_rejects_bad_ids():
         g.locate([5], [0])
     with pytest.raises(ValueError, match="same length"):
         g.locate([0, 1], [1])
+
+
+def test_cached_maps_are_read_only():
+    g = as_graph(np.array([[0, 1], [1, 0]]), num_nodes=2)
+    for array in (g.reverse_edges(), g.canonical_edges(), g.pair_ids()):
+        with pytest.raises(ValueError):
+            array[0] = 5
+    assert g.reverse_edges() is g.reverse_edges()
