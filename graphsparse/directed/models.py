@@ -419,11 +419,11 @@ class MLP(nn.Module):
     Parameters
     ----------
     in_channels, hidden_channels, out_channels : int
-        Input width, hidden width and number of classes.
+        Feature, hidden and class counts.
     num_layers : int
-        Number of linear layers.
+        Linear layers (ReLU between them).
     dropout : float
-        Dropout before every layer (a sparse input is left as is).
+        Input dropout of each layer; sparse features pass unchanged.
 
     Attributes
     ----------
