@@ -75,12 +75,9 @@ def scoring(num_nodes: int, num_edges: int, repeat: int) -> dict:
 
 
 def ticket_cost() -> dict:
-    import glob
+    from benchmarks.teddy_sweep import sweep_tickets
 
-    rows = []
-    for path in sorted(glob.glob(os.path.join(RESULTS_DIR, "teddy_sweep_w*.json"))):
-        with open(path) as f:
-            rows += json.load(f)["tickets"]
+    rows = sweep_tickets()
     if not rows:
         return {"available": False, "why": "run benchmarks/teddy_sweep.py first"}
     pick = {}

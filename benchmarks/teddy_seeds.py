@@ -10,8 +10,6 @@ split) for seeds 0-9, checks that seeds 0-2 reproduce the sweep's tickets exactl
 from __future__ import annotations
 
 import argparse
-import glob
-import json
 import os
 import sys
 
@@ -22,17 +20,17 @@ sys.path.insert(0, ROOT)
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from benchmarks._common import RESULTS_DIR, write_result  # noqa: E402
+from benchmarks._common import write_result  # noqa: E402
 
 
 def sweep_scores() -> dict:
     """``{(method, level, seed): test_score}`` of the Cora GCN TEDDY/dense tickets of the sweep."""
     scores = {}
-    for path in glob.glob(os.path.join(RESULTS_DIR, "teddy_sweep_w*.json")):
-        with open(path) as f:
-            for row in json.load(f)["tickets"]:
-                if row["dataset"] == "cora" and row["model"] == "gcn" and row["method"] in ("teddy", "dense"):
-                    scores[(row["method"], row["level"], row["seed"])] = row["test_score"]
+    from benchmarks.teddy_sweep import sweep_tickets
+
+    for row in sweep_tickets():
+        if row["dataset"] == "cora" and row["model"] == "gcn" and row["method"] in ("teddy", "dense"):
+            scores[(row["method"], row["level"], row["seed"])] = row["test_score"]
     return scores
 
 

@@ -10,7 +10,8 @@ Random: lr 0.01, wd 5e-4, fixed random masks.
 The 2 cores of this machine are shared, so several worker processes can share one ordered
 list of cells (each claims the next unclaimed cell with an exclusive file); each writes
 ``benchmarks/results/teddy_sweep_w<worker>.json`` after EVERY finished ticket (partial results
-survive). ``--merge`` combines the worker files into ``teddy_sweep.json`` and draws
+survive). ``--merge`` combines the worker files (and the tickets already in ``teddy_sweep.json``)
+into ``teddy_sweep.json`` -- after which the worker files can be deleted -- and draws
 ``docs/img/teddy_sweep_<dataset>_<model>.png``.
 
     for w in 0 1 2 3; do nohup nice -n 10 python benchmarks/teddy_sweep.py --worker $w > /tmp/teddy_w$w.log 2>&1 & done
@@ -135,19 +136,29 @@ def run_worker(worker: str, quick: bool, only: str | None = None, selected: set 
         save()
 
 
-def merge() -> None:
-    from graphsparse.lottery.report import plot_sweep, summarize
-
+def sweep_tickets() -> list:
+    """Every ticket of the sweep: the merged ``teddy_sweep.json`` (``raw_tickets``) plus any worker
+    files not merged yet; a cell re-run after an interrupted one replaces its tickets (time order)."""
     import glob
 
-    by_key = {}  # a cell re-run after an interrupted one replaces its tickets (files in time order)
-    paths = sorted(glob.glob(os.path.join(RESULTS_DIR, "teddy_sweep_w*.json")), key=os.path.getmtime)
+    by_key = {}
+    merged = os.path.join(RESULTS_DIR, "teddy_sweep.json")
+    paths = [merged] if os.path.exists(merged) else []
+    paths += sorted(glob.glob(os.path.join(RESULTS_DIR, "teddy_sweep_w*.json")), key=os.path.getmtime)
     for path in paths:
         with open(path) as f:
-            for row in json.load(f)["tickets"]:
-                key = (row["dataset"], row["model"], row["split"], row["level"], row.get("method"), row.get("seed"))
-                by_key[key] = row
-    rows = list(by_key.values())
+            content = json.load(f)
+        for row in content.get("tickets", content.get("raw_tickets", [])):
+            key = (row["dataset"], row["model"], row["split"], row["level"], row.get("method"), row.get("seed"))
+            by_key[key] = row
+    return list(by_key.values())
+
+
+def merge() -> None:
+    """Write ``teddy_sweep.json`` (tables, plots and every ticket); the worker files may then go."""
+    from graphsparse.lottery.report import plot_sweep, summarize
+
+    rows = sweep_tickets()
     tables = {}
     for dataset in sorted({r["dataset"] for r in rows}):
         for model in sorted({r["model"] for r in rows if r["dataset"] == dataset}):
@@ -169,7 +180,7 @@ def merge() -> None:
     markdown = "\n".join(lines)
     print(markdown)
     write_result("teddy_sweep", {"protocol": __doc__.split("\n\n")[1], "tables": tables,
-                                 "num_tickets": len(rows), "markdown": markdown})
+                                 "num_tickets": len(rows), "markdown": markdown, "raw_tickets": rows})
 
 
 if __name__ == "__main__":

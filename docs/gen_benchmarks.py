@@ -38,7 +38,7 @@ DEFAULT_PAGE = os.path.join(HERE, "benchmarks.md")
 DEFAULT_IMG = os.path.join(HERE, "img")
 
 MAX_ROWS = 150  # rows shown per table before "... and N more"
-SKIP_KEYS = {"benchmark", "machine"}
+SKIP_KEYS = {"benchmark", "machine", "raw_tickets"}  # raw_*: per-run rows kept for re-merging, not figures
 
 
 # ------------------------------------------------------------------------------ formatting
@@ -197,7 +197,8 @@ def _plot_xy_records(data, name, img_dir, x_keys, y_keys, group_keys, title, xla
     """Generic: find lists of records holding one of ``x_keys`` and ``y_keys``; a line per group."""
     import matplotlib.pyplot as plt
 
-    candidates = _find(data, lambda key, value: _is_records(value))
+    candidates = [(path, records) for path, records in _find(data, lambda key, value: _is_records(value))
+                  if path[0] not in SKIP_KEYS]
     if _is_records(data.get("results")) and ("results",) not in [p for p, _ in candidates]:
         candidates.append((("results",), data["results"]))
     files = []
@@ -385,7 +386,8 @@ def plot_directed(data, name, img_dir):
         plt.close(fig)
         return [file_name]
 
-    candidates = _find(data, lambda key, value: _is_records(value))
+    candidates = [(path, records) for path, records in _find(data, lambda key, value: _is_records(value))
+                  if path[0] not in SKIP_KEYS]
     for path, records in candidates:
         keys = set().union(*(record.keys() for record in records))
         model_key = next((k for k in ("model", "method") if k in keys), None)
@@ -469,6 +471,8 @@ def render(results_dir: str = DEFAULT_RESULTS, img_dir: str = DEFAULT_IMG, page_
                 raise ValueError("top level is not an object")
         except (OSError, ValueError) as err:
             problems.append(f"`{os.path.basename(path)}`: could not be read ({err})")
+            continue
+        if "worker" in data:  # an intermediate worker shard: its figures are in the merged file
             continue
         name = str(data.get("benchmark") or os.path.splitext(os.path.basename(path))[0])
         loaded.append((path, name, data))

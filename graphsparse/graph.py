@@ -445,6 +445,44 @@ class Graph:
             return True
         return bool(kernels.mutual_mask(self.indptr, self.indices).all())
 
+    # ------------------------------------------------------------------ edge identity
+    # (thin wrappers over graphsparse/kernels/edges.py; rows are sorted and coalesced; the cached
+    # maps are read-only arrays shared by every caller)
+    def locate(self, src, dst) -> np.ndarray:
+        """CSR position of every edge ``(src[k], dst[k])`` (int64), ``-1`` where it is not stored."""
+        src = check_node_ids(as_index_array(src, "src"), self.num_nodes, "src")
+        dst = check_node_ids(as_index_array(dst, "dst"), self.num_nodes, "dst")
+        if src.shape != dst.shape:
+            raise ValueError(f"src and dst must have the same length, got {src.shape[0]} and {dst.shape[0]}")
+        return kernels.locate_edges(self.indptr, self.indices, src, dst.astype(self.indices.dtype))
+
+    def reverse_edges(self) -> np.ndarray:
+        """Position of ``(j, i)`` for every stored ``(i, j)`` (int64; ``-1`` for a one-way edge of a
+        directed graph; a self-loop is its own reverse). Directed and undirected alike; cached."""
+        if "reverse_edges" not in self._cache:
+            result = kernels.reverse_edges(self.indptr, self.indices)
+            result.setflags(write=False)
+            self._cache["reverse_edges"] = result
+        return self._cache["reverse_edges"]
+
+    def canonical_edges(self) -> np.ndarray:
+        """Representative position of every stored edge's pair: ``(i, j)`` with ``i <= j`` itself,
+        ``(i, j)`` with ``i > j`` its reverse when stored (itself otherwise); cached."""
+        if "canonical_edges" not in self._cache:
+            result = kernels.canonical_edges(self.indptr, self.indices, self.reverse_edges())
+            result.setflags(write=False)
+            self._cache["canonical_edges"] = result
+        return self._cache["canonical_edges"]
+
+    def pair_ids(self) -> np.ndarray:
+        """Pair id ``0..P-1`` of every stored edge (both directions of an edge share one; pairs are
+        numbered in the CSR order of their representative, :meth:`canonical_edges`); cached."""
+        if "pair_ids" not in self._cache:
+            result = kernels.pair_ids(self.canonical_edges())
+            result.setflags(write=False)
+            self._cache["pair_ids"] = result
+        return self._cache["pair_ids"]
+
     # ------------------------------------------------------------------ conversions
     def to_scipy(self, fmt: str = "csr") -> sp.csr_matrix:
         """SciPy sparse matrix (weights, or ones) in format ``fmt``."""
@@ -495,17 +533,10 @@ class Graph:
         return g
 
     def to_torch_csr(self):
-        """torch sparse CSR tensor (float32 values)."""
-        import warnings
+        """torch sparse CSR tensor (float32 values; :func:`graphsparse.torch_ops.graph_csr`, cached)."""
+        from graphsparse.torch_ops import graph_csr
 
-        import torch
-
-        with warnings.catch_warnings():  # "sparse CSR support is in beta" is not news to our users
-            warnings.simplefilter("ignore", UserWarning)
-            return torch.sparse_csr_tensor(torch.from_numpy(self.indptr),
-                                           torch.from_numpy(self.indices.astype(np.int64)),
-                                           torch.from_numpy(self.edge_weights().copy()),
-                                           size=(self.num_nodes, self.num_nodes))
+        return graph_csr(self)
 
     # ------------------------------------------------------------------ persistence
     def save(self, path) -> str:

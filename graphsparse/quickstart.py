@@ -120,11 +120,6 @@ def _pyplot():
     return plt
 
 
-def _first_split(mask):
-    """A (N,) boolean mask; datasets with S fixed splits store (N, S): take split 0."""
-    return mask[:, 0] if mask.dim() == 2 else mask
-
-
 def _is_static_labelled(data) -> bool:
     return hasattr(data, "edge_index") and getattr(data, "y", None) is not None
 
@@ -191,8 +186,10 @@ def _masks(data, num_nodes: int, seed):
     """(train, val, test) boolean masks of ``data`` (split 0), or a seeded 60/20/20 split."""
     import torch
 
-    if all(getattr(data, name, None) is not None for name in ("train_mask", "val_mask", "test_mask")):
-        return tuple(_first_split(getattr(data, name)) for name in ("train_mask", "val_mask", "test_mask"))
+    from graphsparse.training import MASK_NAMES, split_masks
+
+    if all(getattr(data, name, None) is not None for name in MASK_NAMES):
+        return split_masks(data, 0, num_nodes=num_nodes)
     order = np.random.default_rng(seed).permutation(num_nodes)
     masks = []
     for lo, hi in ((0, 0.6), (0.6, 0.8), (0.8, 1.0)):
@@ -200,28 +197,6 @@ def _masks(data, num_nodes: int, seed):
         mask[torch.from_numpy(order[int(lo * num_nodes):int(hi * num_nodes)])] = True
         masks.append(mask)
     return tuple(masks)
-
-
-def _train_full_batch(model, forward, y, masks, epochs: int, lr: float = 0.01, weight_decay: float = 5e-4):
-    """Adam, cross-entropy on the train mask; test accuracy at the best validation epoch."""
-    import torch
-
-    train_mask, val_mask, test_mask = masks
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    best_val, best_test = -1.0, 0.0
-    for _ in range(epochs):
-        model.train()
-        optimizer.zero_grad()
-        loss = torch.nn.functional.cross_entropy(forward()[train_mask], y[train_mask])
-        loss.backward()
-        optimizer.step()
-        model.eval()
-        with torch.no_grad():
-            pred = forward().argmax(dim=1)
-        val = float((pred[val_mask] == y[val_mask]).float().mean())
-        if val > best_val:
-            best_val, best_test = val, float((pred[test_mask] == y[test_mask]).float().mean())
-    return best_test
 
 
 def _bar_plot(ctx, result, labels, values, ylabel, title, name, reference=None):
@@ -326,6 +301,7 @@ def _stage_temporal(ctx: _Context, result: StageResult) -> None:
 
 def _stage_directed(ctx: _Context, result: StageResult) -> None:
     from graphsparse.directed.models import MLP, DirGNN, SymGCN
+    from graphsparse.training import fit_node_classifier
 
     data = ctx.real_dataset()
     usable = (data is not None and _is_static_labelled(data) and getattr(data, "x", None) is not None
@@ -353,8 +329,8 @@ def _stage_directed(ctx: _Context, result: StageResult) -> None:
         ctx.torch_seed(4)
         model = make()
         operators = model.build_operators(data.edge_index, num_nodes=data.num_nodes)
-        scores[name] = _train_full_batch(model, lambda: model(x, operators), y, masks, epochs, lr=5e-3,
-                                         weight_decay=0.0)
+        scores[name] = fit_node_classifier(model, lambda: model(x, operators), y, masks, epochs=epochs,
+                                           lr=5e-3, weight_decay=0.0)["test"]
         ctx.log(f"{name}: test accuracy {scores[name]:.3f}")
     result.metric_name = "Dir-GCN test accuracy"
     result.metric = scores["Dir-GCN"]

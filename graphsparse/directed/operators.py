@@ -9,7 +9,8 @@ where two matrices belong together, e.g. the magnetic Laplacian).
    (``'col'``), ``D_out^-1/2 A D_in^-1/2`` (``'dir'``, Dir-GCN, Rossi et al. LoG 2023);
    :func:`dir_gcn_adjacency` returns it with its (cached) transpose.
 2. Symmetrisations: :func:`symmetrize` with ``'union'`` (``1[A + A^T > 0]``), ``'sum'``
-   (``A + A^T``), ``'mean'`` (``(A + A^T) / 2``), ``'max'``, ``'mutual'`` (``A (.) A^T``);
+   (``A + A^T``), ``'half_sum'`` (``(A + A^T) / 2``), ``'mean'`` / ``'max'`` (of the stored
+   directions, as ``Graph.symmetrize``), ``'mutual'`` (``A (.) A^T``);
    :func:`reciprocity`.
 3. Proximity: :func:`first_order_proximity` (DGCN's ``A_F = (A + A^T) / 2``),
    :func:`second_order_proximity` (DGCN's ``A^T D_out^-1 A`` / ``A D_in^-1 A^T``, Tong et al.
@@ -97,11 +98,10 @@ def _check_teleport(alpha, name: str = "alpha") -> float:
 
 
 def _from_scipy_csr(matrix: sp.spmatrix, directed: bool) -> Graph:
-    """Graph from a SciPy matrix *keeping* weights (including ones) and explicit structure."""
-    csr = sp.csr_matrix(matrix)
-    csr.sum_duplicates()
-    csr.sort_indices()
-    return Graph(csr.indptr.astype(np.int64), csr.indices, csr.data.astype(np.float32), csr.shape[0], directed)
+    """Graph of a SciPy matrix through the backend's one converter (:func:`as_graph`), keeping the
+    values as weights (ones included) and the given direction flag."""
+    g = as_graph(sp.csr_matrix(matrix), name="matrix")
+    return Graph(g.indptr, g.indices, g.edge_weights(), g.num_nodes, directed)
 
 
 def _scipy(g: Graph, dtype=np.float64) -> sp.csr_matrix:
@@ -159,33 +159,38 @@ def dir_gcn_adjacency(graph, *, self_loops: bool = False) -> tuple[Graph, Graph]
 
 
 # ------------------------------------------------------------------------------ 2. symmetrise
-_SYM_MODES = ("union", "sum", "mean", "max", "mutual")
+_SYM_MODES = ("union", "sum", "half_sum", "mean", "max", "mutual")
 
 
 def symmetrize(graph, mode: str = "union") -> Graph:
     """Undirected version of a digraph (``directed=False`` Graph storing both directions).
 
+    ``'sum'``, ``'mean'`` and ``'max'`` are :meth:`Graph.symmetrize` (one meaning per name); the
+    input is read as a digraph (a reciprocal pair ``w_ij``, ``w_ji`` is merged into one weight for
+    both directions, a one-way edge ``w_ij`` stands alone):
+
     1. ``'union'``: ``1[A + A^T > 0]`` (unweighted);
-    2. ``'sum'``: ``A + A^T``;  3. ``'mean'``: ``(A + A^T) / 2``;  4. ``'max'``: ``max(A, A^T)``;
-    5. ``'mutual'``: ``A (.) A^T`` -- only reciprocated edges, weight ``w_ij w_ji``.
+    2. ``'sum'``: ``A + A^T`` (``w_ij + w_ji``; a one-way edge keeps ``w_ij``);
+    3. ``'mean'``: the mean of the *stored* directions -- ``(w_ij + w_ji) / 2`` for a reciprocal
+       pair, ``w_ij`` for a one-way edge (as ``Graph.symmetrize('mean')``);
+    4. ``'half_sum'``: ``(A + A^T) / 2`` -- a one-way edge gets ``w_ij / 2`` (DGCN's first-order
+       proximity; this was ``'mean'`` before the names were unified);
+    5. ``'max'``: the largest stored weight of the pair (an absent direction does not count as 0);
+    6. ``'mutual'``: ``A (.) A^T`` -- only reciprocated edges, weight ``w_ij w_ji``.
     """
     if mode not in _SYM_MODES:
         raise ValueError(f"mode must be one of {_SYM_MODES}, got {mode!r}")
     g = _check_graph(graph, operation="symmetrize")
-    a = _scipy(g, np.float64)
+    digraph = Graph(g.indptr, g.indices, g.weights, g.num_nodes, True)
     if mode == "union":
-        s = ((a != 0) + (a.T != 0)).astype(np.float64)
-        out = _from_scipy_csr(s, False)
-        return Graph(out.indptr, out.indices, None, out.num_nodes, False)
-    if mode == "sum":
-        s = a + a.T
-    elif mode == "mean":
-        s = (a + a.T) * 0.5
-    elif mode == "max":
-        s = a.maximum(a.T)
-    else:
-        s = a.multiply(a.T)
-    s = sp.csr_matrix(s)
+        return Graph(g.indptr, g.indices, None, g.num_nodes, True).symmetrize("max")
+    if mode in ("sum", "mean", "max"):
+        return digraph.symmetrize(mode)
+    if mode == "half_sum":
+        s = digraph.symmetrize("sum")
+        return s.with_weights(s.edge_weights() * np.float32(0.5))
+    a = _scipy(g, np.float64)
+    s = sp.csr_matrix(a.multiply(a.T))
     s.eliminate_zeros()
     return _from_scipy_csr(s, False)
 
@@ -217,7 +222,7 @@ def reciprocity(graph) -> dict:
 # ------------------------------------------------------------------------------- 3. proximity
 def first_order_proximity(graph) -> Graph:
     """DGCN's first-order proximity ``A_F = (A + A^T) / 2`` (Tong et al., arXiv 2004.13970)."""
-    return symmetrize(graph, "mean")
+    return symmetrize(graph, "half_sum")
 
 
 def _prune(matrix: sp.csr_matrix, topk, threshold) -> sp.csr_matrix:

@@ -168,9 +168,8 @@ def train_link_predictor(model, split: dict, x, *, epochs: int = 200, lr: float 
     if sets["train"][0].shape[0] == 0 or sets["val"][0].shape[0] == 0:
         raise ValueError("split has no training or no validation pairs")
     operators = model.build_operators(graph, graph.num_nodes)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
 
-    def evaluate(h, name):
+    def evaluate_pairs(h, name):
         pairs, labels = sets[name]
         if pairs.shape[0] == 0:
             return float("nan"), float("nan"), float("nan")
@@ -181,42 +180,34 @@ def train_link_predictor(model, split: dict, x, *, epochs: int = 200, lr: float 
             auc = roc_auc(labels.numpy() == 1, torch.softmax(logits, 1)[:, 1].numpy())
         return acc, auc, F.cross_entropy(logits, labels).item()
 
-    from tqdm.auto import tqdm
+    def loss_fn():
+        return F.cross_entropy(model.decode(model.encode(x, operators), sets["train"][0]), sets["train"][1])
 
-    best = {"val_acc": -1.0, "best_epoch": 0}
-    best_state = None
-    best_loss, last_progress = float("inf"), 0
-    epoch = 0
+    def evaluate():
+        h = model.encode(x, operators)
+        val_acc, val_auc, val_loss = evaluate_pairs(h, "val")
+
+        def on_best():
+            test_acc, test_auc, _ = evaluate_pairs(h, "test")
+            record = {"test_acc": test_acc}
+            if num_classes == 2:
+                record.update(val_auc=val_auc, test_auc=test_auc)
+            return record
+
+        return val_acc, val_loss, on_best
+
+    from graphsparse.training import fit_full_batch
+
     with torch.random.fork_rng(devices=[]):
         if random_state is not None:
             torch.manual_seed(int(random_state))
-        bar = tqdm(range(epochs), disable=not verbose, desc="train", leave=False)
-        for epoch in bar:
-            model.train()
-            optimizer.zero_grad()
-            h = model.encode(x, operators)
-            loss = F.cross_entropy(model.decode(h, sets["train"][0]), sets["train"][1])
-            loss.backward()
-            optimizer.step()
-            model.eval()
-            with torch.no_grad():
-                h = model.encode(x, operators)
-                val_acc, val_auc, val_loss = evaluate(h, "val")
-                if val_acc > best["val_acc"]:
-                    test_acc, test_auc, _ = evaluate(h, "test")
-                    best = {"val_acc": val_acc, "test_acc": test_acc, "best_epoch": epoch}
-                    if num_classes == 2:
-                        best.update(val_auc=val_auc, test_auc=test_auc)
-                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-                    last_progress = epoch
-                if val_loss < best_loss:
-                    best_loss, last_progress = val_loss, epoch
-                if epoch - last_progress >= patience:
-                    break
-            bar.set_postfix(loss=float(loss.detach()), val=val_acc)
-    if best_state is not None:
-        model.load_state_dict(best_state)
+        record = fit_full_batch(model, loss_fn, evaluate, epochs=epochs, lr=lr, weight_decay=weight_decay,
+                                patience=patience, restore_best=True, verbose=verbose)
     model.eval()
-    best["epochs"] = epoch + 1
+    best = {"val_acc": record["val"], "test_acc": record["test_acc"], "best_epoch": record["epoch"]}
+    if num_classes == 2:
+        best.update(val_auc=record["val_auc"], test_auc=record["test_auc"])
+    best["epochs"] = record["epochs"]
+    best["history"] = record["history"]
     best["task"] = task
     return best

@@ -14,6 +14,10 @@
    Laplacian (:func:`~graphsparse.directed.magnetic_eigenvector_encodings`), ``(n, 2k)`` float32
    ``[Re, Im]`` in ``data[attr_name]`` (or appended to ``data.x`` with ``attr_name=None``).
 
+Each is registered with PyG's ``functional_transform`` (``datapipe.to_dir_gcn_adj()`` ...) and
+composes with ``torch_geometric.transforms.Compose``; ``HeteroData`` is refused with a
+``TypeError`` (apply the transform per edge type).
+
 Inputs: a ``Data`` with ``edge_index`` (optionally ``edge_weight``), or with ``adj_t`` holding a
 ``torch_sparse.SparseTensor`` / torch sparse CSR (transposed, as PyG's ``ToSparseTensor`` stores it).
 """
@@ -23,10 +27,12 @@ import warnings
 
 import numpy as np
 import torch
+from torch_geometric.data.datapipes import functional_transform
 from torch_geometric.transforms import BaseTransform
 
 from graphsparse.directed import operators as dops
 from graphsparse.graph import Graph, as_graph
+from graphsparse.torch_ops import graph_csr, require_homogeneous, scipy_csr
 
 __all__ = ["ToDirGCNAdj", "MagneticLaplacian", "DiGCNAdj", "AddReverseEdgeType", "DirectionalHomophily",
            "MagneticEigenvectorPE"]
@@ -45,40 +51,45 @@ def _graph_of(data) -> Graph:
     return g.transpose()
 
 
-def _csr(matrix) -> torch.Tensor:
-    import scipy.sparse as sp
-
-    m = sp.csr_matrix(matrix)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return torch.sparse_csr_tensor(torch.from_numpy(m.indptr.astype(np.int64)),
-                                       torch.from_numpy(m.indices.astype(np.int64)),
-                                       torch.from_numpy(m.data.astype(np.float32)), size=m.shape)
-
-
 def _edge_positions(g: Graph, edge_index: torch.Tensor) -> np.ndarray:
     """Position in ``g``'s CSR of every column of ``edge_index`` (each edge must exist in ``g``)."""
-    src = edge_index[0].numpy().astype(np.int64)
-    dst = edge_index[1].numpy().astype(np.int64)
-    key = g.sources() * g.num_nodes + g.indices.astype(np.int64)  # sorted (CSR rows sorted)
-    return np.searchsorted(key, src * g.num_nodes + dst)
+    positions = g.locate(edge_index[0].numpy(), edge_index[1].numpy())
+    if positions.shape[0] and positions.min() < 0:
+        raise ValueError("edge_index holds an edge that the normalised operator does not store")
+    return positions
 
 
+@functional_transform("to_dir_gcn_adj")
 class ToDirGCNAdj(BaseTransform):
     """Precompute Dir-GCN's ``A_hat = D_out^-1/2 A D_in^-1/2`` and ``A_hat^T`` (torch CSR).
 
     Sets ``data.adj_dir``, ``data.adj_dir_t`` and ``data.edge_weight_dir`` (one value per column
     of ``edge_index``, duplicates summed as in ``A``). ``self_loops=True`` adds unit loops first.
+
+    Parameters
+    ----------
+    self_loops : bool
+        Normalise ``A + I`` instead of ``A``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch_geometric.data import Data
+    >>> from graphsparse.directed.transforms import ToDirGCNAdj
+    >>> data = ToDirGCNAdj()(Data(edge_index=torch.tensor([[0, 1], [1, 2]]), num_nodes=3))
+    >>> data.edge_weight_dir.tolist(), data.adj_dir.layout
+    ([1.0, 1.0], torch.sparse_csr)
     """
 
     def __init__(self, self_loops: bool = False):
         self.self_loops = bool(self_loops)
 
     def forward(self, data):
+        require_homogeneous(data, "ToDirGCNAdj")
         g = _graph_of(data)
         a_hat = dops.directed_normalize(g, "dir", self_loops=self.self_loops)
-        data.adj_dir = _csr(a_hat.to_scipy())
-        data.adj_dir_t = _csr(a_hat.transpose().to_scipy())
+        data.adj_dir = graph_csr(a_hat, cache=False)
+        data.adj_dir_t = graph_csr(a_hat.transpose(), cache=False)
         if getattr(data, "edge_index", None) is not None:
             positions = _edge_positions(a_hat, data.edge_index)
             data.edge_weight_dir = torch.from_numpy(a_hat.weights[positions].copy())
@@ -88,12 +99,35 @@ class ToDirGCNAdj(BaseTransform):
         return f"{self.__class__.__name__}(self_loops={self.self_loops})"
 
 
+@functional_transform("magnetic_laplacian")
 class MagneticLaplacian(BaseTransform):
     """Add the magnetic Laplacian ``L^(q)`` as ``data.mag_real`` / ``data.mag_imag`` (torch CSR).
 
     ``q`` in ``[0, 0.5]`` (0.25 makes one-way edges purely imaginary); ``scaled=True`` stores
     MagNet's Chebyshev argument ``2 L / lambda_max - I``; ``signed=True`` the magnetic signed
     Laplacian (:func:`~graphsparse.directed.signed_magnetic_laplacian`; negative ``edge_weight``).
+
+    Parameters
+    ----------
+    q : float
+        Charge parameter in ``[0, 0.5]``.
+    normalized : bool
+        Normalised Laplacian ``I - D^-1/2 A_s D^-1/2 (.) exp(i Theta)``.
+    scaled : bool
+        Store ``2 L / lambda_max - I``.
+    lambda_max : float
+        The ``lambda_max`` of the scaling.
+    signed : bool
+        The magnetic signed Laplacian.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch_geometric.data import Data
+    >>> from graphsparse.directed.transforms import MagneticLaplacian
+    >>> data = MagneticLaplacian(q=0.25)(Data(edge_index=torch.tensor([[0, 1], [1, 2]]), num_nodes=3))
+    >>> data.mag_real.shape, data.mag_imag.layout
+    (torch.Size([3, 3]), torch.sparse_csr)
     """
 
     def __init__(self, q: float = 0.25, normalized: bool = True, scaled: bool = False, lambda_max: float = 2.0,
@@ -105,9 +139,10 @@ class MagneticLaplacian(BaseTransform):
         self.signed = bool(signed)
 
     def forward(self, data):
+        require_homogeneous(data, "MagneticLaplacian")
         real, imag = dops.magnetic_laplacian(_graph_of(data), self.q, normalized=self.normalized,
                                              scaled=self.scaled, lambda_max=self.lambda_max, signed=self.signed)
-        data.mag_real, data.mag_imag = _csr(real), _csr(imag)
+        data.mag_real, data.mag_imag = scipy_csr(real), scipy_csr(imag)
         return data
 
     def __repr__(self) -> str:
@@ -115,17 +150,36 @@ class MagneticLaplacian(BaseTransform):
         return (f"{self.__class__.__name__}(q={self.q}, normalized={self.normalized}, scaled={self.scaled}{signed})")
 
 
+@functional_transform("digcn_adj")
 class DiGCNAdj(BaseTransform):
     """Add DiGCN's approximate-PPR adjacency as ``digcn_edge_index`` / ``digcn_edge_weight``
     (``alpha`` = teleport probability in ``(0, 1)``; computed sparsely, see
     :func:`graphsparse.directed.digcn_adjacency`). ``second_order=True`` also adds
-    ``digcn2_edge_index`` / ``digcn2_edge_weight`` (the inception block's ``P^(2)``)."""
+    ``digcn2_edge_index`` / ``digcn2_edge_weight`` (the inception block's ``P^(2)``).
+
+    Parameters
+    ----------
+    alpha : float
+        Teleport probability in ``(0, 1)``.
+    second_order : bool
+        Also add ``P^(2)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch_geometric.data import Data
+    >>> from graphsparse.directed.transforms import DiGCNAdj
+    >>> data = DiGCNAdj(alpha=0.1)(Data(edge_index=torch.tensor([[0, 1, 2], [1, 2, 0]]), num_nodes=3))
+    >>> data.digcn_edge_index.shape[0], data.digcn_edge_weight.dtype
+    (2, torch.float32)
+    """
 
     def __init__(self, alpha: float = 0.1, second_order: bool = False):
         self.alpha = dops._check_teleport(alpha)
         self.second_order = bool(second_order)
 
     def forward(self, data):
+        require_homogeneous(data, "DiGCNAdj")
         g = _graph_of(data)
         adj = dops.digcn_adjacency(g, self.alpha)
         data.digcn_edge_index = adj.to_edge_index("torch")
@@ -140,6 +194,7 @@ class DiGCNAdj(BaseTransform):
         return f"{self.__class__.__name__}(alpha={self.alpha}, second_order={self.second_order})"
 
 
+@functional_transform("add_reverse_edge_type")
 class AddReverseEdgeType(BaseTransform):
     """Append the reverse of every edge as a second edge type (typed forward/reverse channels).
 
@@ -147,9 +202,19 @@ class AddReverseEdgeType(BaseTransform):
     originals and 1 for the reversed copies; every other per-edge attribute (``edge_weight``,
     ``edge_attr``, any tensor whose first dimension is the number of edges) is duplicated in the
     same order, so attributes stay aligned. Self-loops are reversed too (they keep their type).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch_geometric.data import Data
+    >>> from graphsparse.directed.transforms import AddReverseEdgeType
+    >>> data = AddReverseEdgeType()(Data(edge_index=torch.tensor([[0, 1], [1, 2]]), num_nodes=3))
+    >>> data.edge_index.tolist(), data.edge_type.tolist()
+    ([[0, 1, 1, 2], [1, 2, 0, 1]], [0, 0, 1, 1])
     """
 
     def forward(self, data):
+        require_homogeneous(data, "AddReverseEdgeType")
         if getattr(data, "edge_index", None) is None:
             raise ValueError("AddReverseEdgeType needs data.edge_index")
         num_edges = data.edge_index.size(1)
@@ -176,11 +241,23 @@ class AddReverseEdgeType(BaseTransform):
         return f"{self.__class__.__name__}()"
 
 
+@functional_transform("directional_homophily")
 class DirectionalHomophily(BaseTransform):
     """Store ``data.directed_stats``: directed homophily (A, A^T, AA^T, A^TA, node in/out) and
-    reciprocity; needs integer ``data.y``. The graph itself is left unchanged."""
+    reciprocity; needs integer ``data.y``. The graph itself is left unchanged.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch_geometric.data import Data
+    >>> from graphsparse.directed.transforms import DirectionalHomophily
+    >>> data = Data(edge_index=torch.tensor([[0, 1], [1, 2]]), y=torch.tensor([0, 0, 1]), num_nodes=3)
+    >>> round(DirectionalHomophily()(data).directed_stats["reciprocity"], 2)
+    0.0
+    """
 
     def forward(self, data):
+        require_homogeneous(data, "DirectionalHomophily")
         if getattr(data, "y", None) is None:
             raise ValueError("DirectionalHomophily needs integer node labels in data.y")
         g = _graph_of(data)
@@ -193,6 +270,7 @@ class DirectionalHomophily(BaseTransform):
         return f"{self.__class__.__name__}()"
 
 
+@functional_transform("magnetic_eigenvector_pe")
 class MagneticEigenvectorPE(BaseTransform):
     """Magnetic Laplacian eigenvector positional encodings (direction-aware Laplacian PE).
 
@@ -203,6 +281,28 @@ class MagneticEigenvectorPE(BaseTransform):
     (as PyG's ``AddLaplacianEigenvectorPE``; they become ``data.x`` when there is none).
     ``data.<attr_name>_eigenvalues`` (or ``data.magnetic_pe_eigenvalues``) keeps the eigenvalues.
     ``k`` must be ``< num_nodes``; ``q`` in ``[0, 0.5]``; ``random_state`` fixes the Lanczos start.
+
+    Parameters
+    ----------
+    k : int
+        Number of eigenvectors (``< num_nodes``).
+    q : float
+        Charge parameter in ``[0, 0.5]``.
+    attr_name : str or None
+        Attribute to store the encodings in; ``None`` appends them to ``data.x``.
+    signed : bool
+        Use the magnetic signed Laplacian.
+    random_state : int
+        Seed of the Lanczos start vector.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch_geometric.data import Data
+    >>> from graphsparse.directed.transforms import MagneticEigenvectorPE
+    >>> data = Data(edge_index=torch.tensor([[0, 1, 2, 3], [1, 2, 3, 0]]), num_nodes=4)
+    >>> MagneticEigenvectorPE(k=2)(data).magnetic_pe.shape
+    torch.Size([4, 4])
     """
 
     def __init__(self, k: int, q: float = 0.25, attr_name: str | None = "magnetic_pe", *, signed: bool = False,
@@ -218,6 +318,7 @@ class MagneticEigenvectorPE(BaseTransform):
         self.random_state = random_state
 
     def forward(self, data):
+        require_homogeneous(data, "MagneticEigenvectorPE")
         g = _graph_of(data)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", dops.UndirectedGraphWarning)

@@ -417,6 +417,22 @@ def induced_subgraph(indptr, indices, nodes, num_nodes):
     return new_indptr, new_indices, kept
 
 
+@njit(cache=True, nogil=True)
+def _find_in_row(indices, start, stop, target):
+    """Binary search for ``target`` in the sorted ``indices[start:stop]``; position or -1 (the one
+    edge lookup: ``mutual_mask`` here, ``locate_edges`` in ``kernels/edges.py``)."""
+    low, high = start, stop
+    while low < high:
+        mid = (low + high) // 2
+        if indices[mid] < target:
+            low = mid + 1
+        else:
+            high = mid
+    if low < stop and indices[low] == target:
+        return low
+    return -1
+
+
 @njit(parallel=True, cache=True, nogil=True)
 def mutual_mask(indptr, indices):
     """``mask[e]`` is True when entry ``(i, j)`` has its reverse ``(j, i)`` (rows sorted)."""
@@ -425,14 +441,7 @@ def mutual_mask(indptr, indices):
     for i in prange(n):
         for e in range(indptr[i], indptr[i + 1]):
             j = indices[e]
-            lo, hi = indptr[j], indptr[j + 1]
-            while lo < hi:  # binary search for i in row j
-                mid = (lo + hi) // 2
-                if indices[mid] < i:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            mask[e] = lo < indptr[j + 1] and indices[lo] == i
+            mask[e] = _find_in_row(indices, indptr[j], indptr[j + 1], i) >= 0
     return mask
 
 

@@ -31,8 +31,7 @@ from graphsparse.lottery.models import make_model
 from graphsparse.lottery.projection import prunable_parameters
 from graphsparse.lottery.ticket import GraphLotteryTicket
 from graphsparse.lottery.train import prepare_data, train_fixed, ugs_mask_search
-from graphsparse.sparsify import _kernels
-from graphsparse.sparsify.core import edge_keep_masks, num_pruned_pairs, reverse_edges
+from graphsparse.sparsify.core import edge_keep_masks, num_pruned_pairs
 
 __all__ = ["find_ticket", "find_tickets", "ugs_levels", "METHODS"]
 
@@ -59,12 +58,11 @@ def _pairs(edge_index: torch.Tensor, num_nodes: int):
     if g.directed:
         raise ValueError("data.edge_index is directed; ticket finding prunes undirected edges -- symmetrise it "
                          "first (torch_geometric.utils.to_undirected)")
-    reverse = reverse_edges(g)
-    canonical = _kernels.canonical_edges(g.indptr, g.indices, reverse)
-    positions = _kernels.locate_edges(g.indptr, g.indices, columns[0], columns[1].astype(g.indices.dtype))
-    canonical_ids, pair_of_csr = np.unique(canonical, return_inverse=True)
-    sources = g.sources()
-    is_loop = sources[canonical_ids] == g.indices[canonical_ids]
+    canonical = g.canonical_edges()
+    pair_of_csr = g.pair_ids()
+    positions = g.locate(columns[0], columns[1])
+    canonical_ids = np.flatnonzero(canonical == np.arange(canonical.shape[0]))
+    is_loop = g.sources()[canonical_ids] == g.indices[canonical_ids]
     pair_of_column = pair_of_csr[positions]
     return torch.from_numpy(pair_of_column), torch.from_numpy(is_loop)
 

@@ -18,12 +18,13 @@ import copy
 import time
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.func import functional_call
 
 from graphsparse.lottery.projection import l0_project_
+from graphsparse.torch_ops import to_sparse_features
+from graphsparse.training import check_labels, fit_full_batch, fit_node_classifier, score, split_masks
 
 __all__ = ["TrainingData", "prepare_data", "train_fixed", "ugs_mask_search", "score"]
 
@@ -47,17 +48,6 @@ class TrainingData:
         return self.x
 
 
-def _split_index(mask, split: int, name: str) -> torch.Tensor:
-    if mask is None:
-        raise ValueError(f"data has no {name}; ticket finding needs train/val/test masks")
-    mask = torch.as_tensor(mask)
-    if mask.dim() == 2:
-        if not 0 <= split < mask.size(1):
-            raise ValueError(f"split must be in [0, {mask.size(1)}) for {name} of shape {tuple(mask.shape)}, got {split}")
-        mask = mask[:, split]
-    return mask.bool().nonzero().view(-1)
-
-
 def prepare_data(data, split: int = 0, metric: str = "auto", sparse_features: bool | str = "auto") -> TrainingData:
     """Collect what training needs from a PyG ``Data`` with ``x``, ``y``, ``edge_index`` and
     ``train_mask``/``val_mask``/``test_mask`` (2-D masks: column ``split``).
@@ -72,8 +62,9 @@ def prepare_data(data, split: int = 0, metric: str = "auto", sparse_features: bo
         raise ValueError(f"data.x must be 2-D (num_nodes, num_features), got shape {tuple(x.shape)}")
     if not torch.isfinite(x).all():
         raise ValueError("data.x must be finite")
-    y = data.y.view(-1).long()
     num_nodes = x.size(0)
+    masks = split_masks(data, split, num_nodes=num_nodes)
+    y = check_labels(data.y.view(-1), masks)
     if y.size(0) != num_nodes:
         raise ValueError(f"data.y has {y.size(0)} entries but data.x has {num_nodes} rows")
     num_classes = int(y.max()) + 1
@@ -84,27 +75,12 @@ def prepare_data(data, split: int = 0, metric: str = "auto", sparse_features: bo
     x_sparse = None
     density = float((x != 0).float().mean())
     if sparse_features is True or (sparse_features == "auto" and density < 0.1):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-            x_sparse = x.to_sparse_csr()
+        x_sparse = to_sparse_features(x)
     return TrainingData(x=x, x_sparse=x_sparse, y=y,
-                        train_index=_split_index(getattr(data, "train_mask", None), split, "train_mask"),
-                        val_index=_split_index(getattr(data, "val_mask", None), split, "val_mask"),
-                        test_index=_split_index(getattr(data, "test_mask", None), split, "test_mask"),
+                        train_index=masks[0].nonzero().view(-1), val_index=masks[1].nonzero().view(-1),
+                        test_index=masks[2].nonzero().view(-1),
                         edge_index=data.edge_index.long(), num_nodes=num_nodes, num_classes=num_classes,
                         metric=metric)
-
-
-def score(logits: torch.Tensor, y: torch.Tensor, index: torch.Tensor, metric: str) -> float:
-    """Accuracy, or ROC-AUC of class 1 (binary tasks), of ``logits[index]``."""
-    if metric == "accuracy":
-        return float((logits[index].argmax(1) == y[index]).float().mean())
-    from sklearn.metrics import roc_auc_score
-
-    probability = torch.softmax(logits[index], 1)[:, 1].numpy()
-    return float(roc_auc_score(y[index].numpy(), probability))
 
 
 def _graph_args(model, edge_index, num_nodes):
@@ -125,7 +101,6 @@ def train_fixed(model, td: TrainingData, edge_index, *, epochs: int = 200, lr: f
     entries after every step instead. The record holds ``val``, ``test``, ``epoch``,
     ``logits`` (eval-mode, at the best epoch), ``state`` (a copy of the weights) and ``seconds``.
     """
-    torch.manual_seed(seed)
     start, cpu_start = time.perf_counter(), time.process_time()
     x = td.features_for(model)
     graph_args = _graph_args(model, edge_index, td.num_nodes)
@@ -136,37 +111,28 @@ def train_fixed(model, td: TrainingData, edge_index, *, epochs: int = 200, lr: f
         with torch.no_grad():
             for name, mask in masks.items():
                 params[name].mul_(mask)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    extra_loss = None
     if teacher_logits is not None and lamb > 0:
         teacher_probability = torch.softmax(teacher_logits, 1)
-    else:
-        teacher_probability = None
-    train_y = td.y[td.train_index]
-    best = {"val": -np.inf, "test": float("nan"), "epoch": -1, "logits": None, "state": None}
-    for epoch in range(epochs):
-        model.train()
-        optimizer.zero_grad()
-        logits = model(x, *graph_args)
-        loss = F.cross_entropy(logits[td.train_index], train_y)
-        if teacher_probability is not None:
-            loss = loss + lamb * F.kl_div(F.log_softmax(logits, 1), teacher_probability, reduction="sum") / logits.size(0)
-        loss.backward()
-        optimizer.step()
+
+        def extra_loss(logits):
+            return lamb * F.kl_div(F.log_softmax(logits, 1), teacher_probability, reduction="sum") / logits.size(0)
+
+    def after_step(model):
         if weight_sparsity > 0:
             l0_project_(model, weight_sparsity, projection)
         if masks is not None:
             with torch.no_grad():
                 for name, mask in masks.items():
                     params[name].mul_(mask)
-        model.eval()
-        with torch.no_grad():
-            logits = model(x, *graph_args)
-        val = score(logits, td.y, td.val_index, td.metric)
-        if val >= best["val"]:
-            best.update(val=val, test=score(logits, td.y, td.test_index, td.metric), epoch=epoch, logits=logits,
-                        state={k: v.detach().clone() for k, v in model.state_dict().items()})
-        if progress is not None:
-            progress.update(1)
+
+    record = fit_node_classifier(model, lambda: model(x, *graph_args), td.y,
+                                 (td.train_index, td.val_index, td.test_index), epochs=epochs, lr=lr,
+                                 weight_decay=weight_decay, metric=td.metric, ties="last", extra_loss=extra_loss,
+                                 after_step=after_step, keep_logits=True, keep_state=True, seed=seed,
+                                 progress=progress)
+    best = {"val": record["val"], "test": record["test"], "epoch": record["epoch"], "logits": record["logits"],
+            "state": record["state"], "history": record["history"]}
     best["seconds"] = time.perf_counter() - start
     best["cpu_seconds"] = time.process_time() - cpu_start
     return best
@@ -205,33 +171,34 @@ def ugs_mask_search(model, td: TrainingData, pair_of_column: torch.Tensor, edge_
     optimizer = torch.optim.Adam(list(model.parameters()) + [edge_train] + list(weight_train.values()),
                                  lr=lr, weight_decay=weight_decay)
     train_y = td.y[td.train_index]
-    best_val, best_edge, best_weight = -np.inf, None, None
-    for epoch in range(epochs):
-        model.train()
-        optimizer.zero_grad()
+
+    def masked_logits():
         effective = {name: params[name] * weight_train[name] * weight_fixed[name] for name in weight_train}
         edge_weight = (edge_train * edge_fixed)[pair_of_column]
-        logits = functional_call(model, effective, (x, td.edge_index, edge_weight))
-        loss = F.cross_entropy(logits[td.train_index], train_y)
-        loss.backward()
+        return functional_call(model, effective, (x, td.edge_index, edge_weight))
+
+    def loss_fn():
+        return F.cross_entropy(masked_logits()[td.train_index], train_y)
+
+    def l1_subgradient():
         with torch.no_grad():
             edge_train.grad.add_(s1 * torch.sign(edge_train))
             for mask in weight_train.values():
                 mask.grad.add_(s2 * torch.sign(mask))
-        optimizer.step()
-        model.eval()
-        with torch.no_grad():
-            effective = {name: params[name] * weight_train[name] * weight_fixed[name] for name in weight_train}
-            edge_weight = (edge_train * edge_fixed)[pair_of_column]
-            logits = functional_call(model, effective, (x, td.edge_index, edge_weight))
-        val = score(logits, td.y, td.val_index, td.metric)
-        if val >= best_val:
-            best_val = val
-            best_edge = (edge_train * edge_fixed).detach().abs().clone()
-            best_weight = {name: (weight_train[name] * weight_fixed[name]).detach().abs().clone()
-                           for name in weight_train}
-        if progress is not None:
-            progress.update(1)
+
+    def evaluate():
+        val = score(masked_logits(), td.y, td.val_index, td.metric)
+
+        def on_best():
+            return {"edge": (edge_train * edge_fixed).detach().abs().clone(),
+                    "weight": {name: (weight_train[name] * weight_fixed[name]).detach().abs().clone()
+                               for name in weight_train}}
+
+        return val, None, on_best
+
+    record = fit_full_batch(model, loss_fn, evaluate, epochs=epochs, ties="last", before_step=l1_subgradient,
+                            optimizer=optimizer, progress=progress)
+    best_edge, best_weight = record["edge"], record["weight"]
     # prune the lowest alive entries to the targets
     new_edge = edge_alive.clone()
     candidates = edge_alive if protected is None else edge_alive & ~protected

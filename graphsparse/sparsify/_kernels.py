@@ -1,7 +1,8 @@
 """Numba kernels of :mod:`graphsparse.sparsify` (plain arrays in, plain arrays out; no torch/scipy).
 
 All kernels take a CSR graph (``indptr`` int64, ``indices`` int32/int64, rows sorted and
-coalesced) and run in O(E) (``locate_edges``: O(E log d_max)).
+coalesced) and run in O(E). Edge lookup, reverse edges and pair ids are the backend's
+(:mod:`graphsparse.kernels.edges`, through ``Graph.locate`` / ``reverse_edges`` / ``canonical_edges``).
 """
 from __future__ import annotations
 
@@ -68,45 +69,3 @@ def degree_pair_scores(indptr, indices, kind):
             else:
                 scores[e] = inv_degree[i] + inv_degree[indices[e]]
     return scores
-
-
-@njit(cache=True, nogil=True)
-def _find_in_row(indices, start, stop, target):
-    low, high = start, stop
-    while low < high:
-        mid = (low + high) // 2
-        if indices[mid] < target:
-            low = mid + 1
-        else:
-            high = mid
-    if low < stop and indices[low] == target:
-        return low
-    return -1
-
-
-@njit(parallel=True, cache=True, nogil=True)
-def locate_edges(indptr, indices, sources, targets):
-    """CSR position of every ``(sources[k], targets[k])`` (-1 when the edge is not stored)."""
-    positions = np.empty(sources.shape[0], dtype=np.int64)
-    for k in prange(sources.shape[0]):
-        i = sources[k]
-        positions[k] = _find_in_row(indices, indptr[i], indptr[i + 1], targets[k])
-    return positions
-
-
-@njit(cache=True, nogil=True)
-def canonical_edges(indptr, indices, reverse):
-    """Canonical representative of every stored edge of a symmetric CSR graph.
-
-    Returns ``canonical`` (for ``(i, j)``: its own position when ``i <= j``, else the position
-    of ``(j, i)``) -- both directions of an undirected edge share one canonical position.
-    """
-    num_nodes = indptr.shape[0] - 1
-    canonical = np.empty(indices.shape[0], dtype=np.int64)
-    for i in range(num_nodes):
-        for e in range(indptr[i], indptr[i + 1]):
-            if indices[e] >= i:
-                canonical[e] = e
-            else:
-                canonical[e] = reverse[e]
-    return canonical

@@ -31,7 +31,6 @@ import math
 
 import numpy as np
 
-from graphsparse import kernels
 from graphsparse._validation import check_fraction, check_random_state
 from graphsparse.graph import Graph, as_graph
 from graphsparse.sparsify import _kernels
@@ -89,21 +88,17 @@ def edge_scores(graph, method: str = "teddy", *, symmetrize: bool = False, rando
         return _kernels.degree_pair_scores(g.indptr, g.indices, 1)
     rng = check_random_state(random_state)
     draws = rng.random(g.num_edges)
-    reverse = reverse_edges(g)
-    return draws[_kernels.canonical_edges(g.indptr, g.indices, reverse)]
+    reverse_edges(g)  # symmetric graphs only
+    return draws[g.canonical_edges()]
 
 
 def reverse_edges(graph: Graph) -> np.ndarray:
-    """Position of the reverse ``(j, i)`` of every stored edge ``(i, j)`` of a symmetric graph.
-
-    For a symmetric CSR graph the transpose has the same structure, so the counting-sort
-    permutation of the backend's transpose kernel *is* the reverse-edge map (O(E), no search).
-    ``ValueError`` when the graph is not symmetric.
-    """
-    indptr_t, indices_t, perm = kernels.transpose(graph.indptr, graph.indices, graph.num_nodes)
-    if not (np.array_equal(indptr_t, graph.indptr) and np.array_equal(indices_t, graph.indices)):
+    """Position of the reverse ``(j, i)`` of every stored edge ``(i, j)`` of a symmetric graph
+    (:meth:`Graph.reverse_edges`); ``ValueError`` when some edge has no reverse."""
+    reverse = graph.reverse_edges()
+    if reverse.shape[0] and reverse.min() < 0:
         raise ValueError("graph must be symmetric (every edge stored in both directions)")
-    return perm
+    return reverse
 
 
 def num_pruned_pairs(num_pairs: int, edge_sparsity: float) -> int:
@@ -122,8 +117,8 @@ def pair_keep_mask(graph: Graph, scores: np.ndarray, edge_sparsity: float, *, pr
     scores = np.asarray(scores, dtype=np.float64)
     if scores.shape != (graph.num_edges,):
         raise ValueError(f"scores must have one entry per stored edge ({graph.num_edges}), got shape {scores.shape}")
-    reverse = reverse_edges(graph)
-    canonical = _kernels.canonical_edges(graph.indptr, graph.indices, reverse)
+    reverse_edges(graph)  # symmetric graphs only
+    canonical = graph.canonical_edges()
     sources = graph.sources()
     pair_positions = np.flatnonzero(graph.indices > sources)
     pair_scores = scores[pair_positions].copy()
@@ -204,7 +199,7 @@ def edge_keep_mask(edge_index, edge_sparsity: float, method: str = "teddy", *, n
         return np.zeros(0, dtype=bool)
     g = as_graph(columns, num_nodes=num_nodes, name="edge_index")
     g = _undirected(g, symmetrize, name="edge_index")
-    positions = _kernels.locate_edges(g.indptr, g.indices, columns[0], columns[1].astype(g.indices.dtype))
+    positions = g.locate(columns[0], columns[1])
     previous_csr = None
     if previous_keep is not None:
         previous_keep = np.asarray(previous_keep, dtype=bool)
@@ -232,6 +227,6 @@ def edge_keep_masks(edge_index, edge_sparsities, method: str = "teddy", *, num_n
     if num_nodes is None:
         num_nodes = int(columns.max()) + 1
     g = _undirected(as_graph(columns, num_nodes=num_nodes, name="edge_index"), symmetrize, name="edge_index")
-    positions = _kernels.locate_edges(g.indptr, g.indices, columns[0], columns[1].astype(g.indices.dtype))
+    positions = g.locate(columns[0], columns[1])
     scores = edge_scores(g, method, random_state=random_state)
     return [pair_keep_mask(g, scores, s)[positions] for s in sparsities]

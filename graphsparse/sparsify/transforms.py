@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import torch
 from torch_geometric.data import Batch
+from torch_geometric.data.datapipes import functional_transform
 from torch_geometric.transforms import BaseTransform
 
 from graphsparse._validation import check_fraction
 from graphsparse.sparsify.core import SCORE_METHODS, edge_keep_mask
+from graphsparse.torch_ops import require_homogeneous
 
 __all__ = ["SparsifyEdges", "TEDDY"]
 
@@ -33,6 +35,7 @@ def check_edge_attributes(data, num_edges: int) -> None:
                              "pruned together with edge_index)")
 
 
+@functional_transform("sparsify_edges")
 class SparsifyEdges(BaseTransform):
     r"""Remove the fraction ``edge_sparsity`` of undirected edges with the lowest one-shot score.
 
@@ -66,6 +69,7 @@ class SparsifyEdges(BaseTransform):
         self.random_state = random_state
 
     def forward(self, data):
+        require_homogeneous(data, type(self).__name__)
         if getattr(data, "edge_index", None) is None:
             raise ValueError(f"{type(self).__name__} needs data.edge_index")
         edge_index = data.edge_index
@@ -102,6 +106,7 @@ class SparsifyEdges(BaseTransform):
         return f"{type(self).__name__}(edge_sparsity={self.edge_sparsity}, method={self.method!r}{extra})"
 
 
+@functional_transform("teddy")
 class TEDDY(SparsifyEdges):
     r"""TEDDY edge sparsification (Seo et al., ICLR 2024) as a PyG transform.
 

@@ -207,3 +207,60 @@ def test_total_degree_normalization_reduces_to_gcn_on_a_plus_at(small_dsbm):
         DirGNN(8, 8, 3, 2, conv="dir-sage", normalization="total")
     with pytest.raises(ValueError, match="kind"):
         directed_normalize(as_graph(small_dsbm.edge_index, num_nodes=300), "bogus")
+
+
+def test_train_node_classifier_uses_edge_weight(small_dsbm):
+    """A weighted graph trains weighted (#13): the operators see data.edge_weight; opting out is explicit."""
+    from graphsparse.directed.models import train_node_classifier
+
+    class Spy(DirGNN):
+        def build_operators(self, graph, num_nodes=None):
+            self.seen = as_graph(graph, num_nodes=num_nodes)
+            return super().build_operators(graph, num_nodes)
+
+    data = small_dsbm.clone()
+    rng = np.random.default_rng(0)
+    data.edge_weight = torch.from_numpy(rng.random(data.edge_index.shape[1]).astype(np.float32) + 0.5)
+    expected = as_graph(data.edge_index, num_nodes=data.num_nodes, edge_weight=data.edge_weight, directed=True)
+    model = Spy(data.num_features, 8, 3)
+    result = train_node_classifier(model, data, epochs=3)
+    np.testing.assert_allclose(model.seen.weights, expected.weights)
+    assert len(result["history"]) == result["epochs"] == 3
+    model = Spy(data.num_features, 8, 3)
+    train_node_classifier(model, data, epochs=1, use_edge_weight=False)
+    assert model.seen.weights is None
+
+
+def test_train_node_classifier_split_errors(small_dsbm):
+    from graphsparse.directed.models import train_node_classifier
+
+    data = small_dsbm.clone()
+    with pytest.raises(ValueError, match="split must be in"):
+        train_node_classifier(DirGNN(data.num_features, 8, 3), data, split=5, epochs=1)
+    data.train_mask = data.train_mask.T
+    with pytest.raises(ValueError, match="splits first"):
+        train_node_classifier(DirGNN(data.num_features, 8, 3), data, epochs=1)
+
+
+def test_dirgnn_alpha_auto_picks_the_best_validation_alpha(small_dsbm):
+    """alpha='auto' (#15): one run per alpha in (0, 0.5, 1) from the same initial weights; the result
+    equals training each fixed alpha separately, and the best validation accuracy wins."""
+    from graphsparse.directed.models import AUTO_ALPHAS, train_node_classifier
+
+    torch.manual_seed(0)
+    auto = DirGNN(small_dsbm.num_features, 16, 3, 2, alpha="auto")
+    result = train_node_classifier(auto, small_dsbm, epochs=25, lr=0.02)
+    fixed = {}
+    for alpha in AUTO_ALPHAS:
+        torch.manual_seed(0)
+        fixed[alpha] = train_node_classifier(DirGNN(small_dsbm.num_features, 16, 3, 2, alpha=alpha), small_dsbm,
+                                             epochs=25, lr=0.02)
+    assert result["alpha_val_acc"] == {a: r["val_acc"] for a, r in fixed.items()}
+    best = max(AUTO_ALPHAS, key=lambda a: fixed[a]["val_acc"])
+    assert result["alpha"] == best and auto.alpha == best
+    assert result["test_acc"] == fixed[best]["test_acc"]
+    assert all(conv.alpha == best for conv in auto.convs)
+    with pytest.raises(ValueError, match="auto"):
+        DirGNN(4, 8, 2, alpha="best")
+    with pytest.raises(ValueError, match="learn_alpha"):
+        DirGNN(4, 8, 2, alpha="auto", learn_alpha=True)

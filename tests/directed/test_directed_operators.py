@@ -65,7 +65,9 @@ def test_directed_normalize_self_loops():
 @pytest.mark.parametrize("seed", SEEDS)
 def test_symmetrize_modes(seed):
     a, g = random_digraph(seed)
-    refs = {"union": ((a + a.T) > 0).astype(float), "sum": a + a.T, "mean": (a + a.T) / 2,
+    stored = (a != 0).astype(float) + (a.T != 0).astype(float)  # how many directions are stored
+    refs = {"union": ((a + a.T) > 0).astype(float), "sum": a + a.T, "half_sum": (a + a.T) / 2,
+            "mean": np.divide(a + a.T, stored, out=np.zeros_like(a), where=stored > 0),
             "max": np.maximum(a, a.T), "mutual": a * a.T}
     for mode, ref in refs.items():
         s = dops.symmetrize(g, mode)
@@ -73,6 +75,17 @@ def test_symmetrize_modes(seed):
         np.testing.assert_allclose(s.to_scipy().toarray(), ref, rtol=1e-5, err_msg=mode)
     with pytest.raises(ValueError, match="mode"):
         dops.symmetrize(g, "avg")
+
+
+def test_symmetrize_names_mean_what_graph_symmetrize_means():
+    """One meaning per name: a one-way edge of weight 2 is 2 under 'mean' in both APIs, 1 under 'half_sum'."""
+    g = as_graph(np.array([[0, 1], [1, 2]]), num_nodes=3, edge_weight=[2.0, 4.0], directed=True)
+    for mode in ("sum", "mean", "max"):
+        assert dops.symmetrize(g, mode) == g.symmetrize(mode), mode
+    assert dops.symmetrize(g, "mean").to_scipy()[0, 1] == 2.0
+    assert dops.symmetrize(g, "half_sum").to_scipy()[0, 1] == 1.0
+    np.testing.assert_allclose(dops.first_order_proximity(g).to_scipy().toarray(),
+                               dops.symmetrize(g, "half_sum").to_scipy().toarray())
 
 
 def test_reciprocity():

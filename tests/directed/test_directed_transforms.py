@@ -173,3 +173,24 @@ def test_link_split_refuses_undirected_and_bad_args():
         link_split(g, "sign")
     with pytest.raises(ValueError, match="< 1"):
         link_split(g, val_fraction=0.5, test_fraction=0.6)
+
+
+def test_transforms_registered_with_pyg_and_refuse_heterodata():
+    """functional_transform registration (datapipe.<name>()), Compose, and a clear HeteroData error."""
+    import torch_geometric.transforms as T
+    from torch.utils.data.datapipes.iter import IterableWrapper
+    from torch_geometric.data import HeteroData
+
+    from graphsparse.datasets.dsbm import directed_sbm
+    from graphsparse.directed.transforms import AddReverseEdgeType, ToDirGCNAdj
+
+    data = directed_sbm(num_nodes=60, num_classes=2, p_in=0.1, num_features=4, random_state=0)
+    num_edges = data.edge_index.shape[1]
+    (piped,) = list(IterableWrapper([data]).to_dir_gcn_adj().add_reverse_edge_type())
+    composed = T.Compose([ToDirGCNAdj(), AddReverseEdgeType()])(data.clone())
+    assert piped.edge_index.shape[1] == composed.edge_index.shape[1] == 2 * num_edges
+    torch.testing.assert_close(piped.edge_weight_dir, composed.edge_weight_dir)
+    hetero = HeteroData()
+    hetero["paper", "cites", "paper"].edge_index = data.edge_index
+    with pytest.raises(TypeError, match="HeteroData"):
+        ToDirGCNAdj()(hetero)

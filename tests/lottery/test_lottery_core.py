@@ -197,3 +197,33 @@ def test_gcn_edge_weight_gradient_matches_pyg_scatter_reference(csbm):
     (theirs * probe).sum().backward()
     torch.testing.assert_close(weight_a.grad, weight_b.grad, rtol=1e-4, atol=1e-5)
     torch.testing.assert_close(model.conv1.lin.weight.grad, reference1.lin.weight.grad, rtol=1e-4, atol=1e-5)
+
+
+# ------------------------------------------------------------------ boundary checks (#13)
+def test_find_ticket_refuses_masks_with_splits_first(csbm):
+    data = csbm.clone()
+    for key in ("train_mask", "val_mask", "test_mask"):
+        data[key] = torch.stack([csbm[key], csbm[key]])  # (splits, N) instead of (N, splits)
+    with pytest.raises(ValueError, match=r"splits first.*\.T"):
+        find_ticket("gcn", data, 0.1, 0.1, epochs=1, verbose=False)
+
+
+def test_find_ticket_split_with_one_dimensional_masks(csbm):
+    assert csbm.train_mask.dim() == 1
+    with pytest.raises(ValueError, match="1-D.*split=2"):
+        find_ticket("gcn", csbm, 0.1, 0.1, epochs=1, split=2, verbose=False)
+
+
+def test_find_ticket_negative_labels(csbm):
+    data = csbm.clone()
+    data.y = csbm.y.clone()
+    node = int(csbm.train_mask.nonzero()[0])
+    data.y[node] = -1
+    with pytest.raises(ValueError, match="negative label"):
+        find_ticket("gcn", data, 0.1, 0.1, epochs=1, verbose=False)
+    # unlabelled nodes outside every split are allowed (they never enter the loss or a score)
+    for key in ("train_mask", "val_mask", "test_mask"):
+        data[key] = data[key].clone()
+        data[key][node] = False
+    ticket = find_ticket("gcn", data, 0.1, 0.1, epochs=2, verbose=False)
+    assert np.isfinite(ticket.test_score)

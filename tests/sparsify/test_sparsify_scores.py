@@ -240,3 +240,25 @@ def test_reverse_edges_map_and_asymmetric_error(rng):
     np.testing.assert_array_equal(reverse[reverse], np.arange(g.num_edges))
     with pytest.raises(ValueError, match="symmetric"):
         reverse_edges(as_graph(np.array([[0, 1], [1, 2]]), num_nodes=3, directed=True))
+
+
+def test_sparsify_transforms_registered_with_pyg_and_refuse_heterodata():
+    import torch
+    import torch_geometric.transforms as T
+    from torch.utils.data.datapipes.iter import IterableWrapper
+    from torch_geometric.data import Data, HeteroData
+
+    from graphsparse.sparsify.transforms import TEDDY
+
+    rng = np.random.default_rng(0)
+    edges = rng.integers(0, 30, size=(2, 120))
+    edge_index = torch.from_numpy(np.unique(np.concatenate([edges, edges[::-1]], 1), axis=1))
+    data = Data(edge_index=edge_index, num_nodes=30)
+    (piped,) = list(IterableWrapper([data]).teddy(edge_sparsity=0.3))
+    composed = T.Compose([T.ToUndirected(), TEDDY(edge_sparsity=0.3)])(data.clone())
+    assert torch.equal(piped.edge_index, composed.edge_index)
+    assert piped.edge_index.shape[1] < edge_index.shape[1]
+    hetero = HeteroData()
+    hetero["a", "to", "a"].edge_index = edge_index
+    with pytest.raises(TypeError, match="HeteroData"):
+        TEDDY(edge_sparsity=0.3)(hetero)
