@@ -21,6 +21,7 @@ import numpy as np
 
 from graphsparse._validation import check_fraction, check_positive_int, check_random_state
 from graphsparse.datasets import _kernels
+from graphsparse.kernels import parallel_section
 from graphsparse.graph import Graph, index_dtype
 
 __all__ = ["rmat", "sbm", "contextual_sbm", "temporal_graph", "random_split_masks"]
@@ -120,8 +121,9 @@ def rmat(num_nodes: int, num_edges: int, a: float = 0.57, b: float = 0.19, c: fl
         # draw more than missing (duplicates of earlier edges are dropped); later rounds draw
         # geometrically more, for the rare pairs left when num_edges is near the number of pairs
         count = min((missing + missing // 8 + 64) << min(round_number, 20), max(4 * num_edges, 1 << 22))
-        new_keys = _kernels.rmat_keys(key, next_edge, count, scale, num_nodes, prob_a, prob_ab,
-                                      prob_abc, bool(directed), bool(self_loops))
+        with parallel_section():  # prange kernel: one at a time under Numba's workqueue layer
+            new_keys = _kernels.rmat_keys(key, next_edge, count, scale, num_nodes, prob_a, prob_ab,
+                                          prob_abc, bool(directed), bool(self_loops))
         next_edge += count
         if keys.size:
             pos = np.searchsorted(keys, new_keys)

@@ -33,6 +33,7 @@ import numpy as np
 
 from graphsparse._validation import check_fraction, check_random_state
 from graphsparse.graph import Graph, as_graph
+from graphsparse.kernels import parallel_section
 from graphsparse.sparsify import _kernels
 
 __all__ = ["SCORE_METHODS", "teddy_edge_scores", "edge_scores", "sparsify", "edge_keep_mask", "edge_keep_masks",
@@ -66,8 +67,9 @@ def teddy_edge_scores(graph, *, symmetrize: bool = False) -> np.ndarray:
     float64 array of length ``num_edges`` (``graph.num_edges`` after symmetrisation).
     """
     g = _undirected(graph, symmetrize)
-    node_term = _kernels.teddy_node_terms(g.indptr, g.indices)
-    return _kernels.teddy_edge_scores_csr(g.indptr, g.indices, node_term)
+    with parallel_section():  # prange kernels: one at a time under Numba's workqueue layer
+        node_term = _kernels.teddy_node_terms(g.indptr, g.indices)
+        return _kernels.teddy_edge_scores_csr(g.indptr, g.indices, node_term)
 
 
 def edge_scores(graph, method: str = "teddy", *, symmetrize: bool = False, random_state=None) -> np.ndarray:
@@ -82,10 +84,9 @@ def edge_scores(graph, method: str = "teddy", *, symmetrize: bool = False, rando
     g = _undirected(graph, symmetrize)
     if method == "teddy":
         return teddy_edge_scores(g)
-    if method == "degree":
-        return _kernels.degree_pair_scores(g.indptr, g.indices, 0)
-    if method == "resistance":
-        return _kernels.degree_pair_scores(g.indptr, g.indices, 1)
+    if method in ("degree", "resistance"):
+        with parallel_section():
+            return _kernels.degree_pair_scores(g.indptr, g.indices, 0 if method == "degree" else 1)
     rng = check_random_state(random_state)
     draws = rng.random(g.num_edges)
     reverse_edges(g)  # symmetric graphs only
