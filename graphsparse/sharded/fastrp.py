@@ -29,6 +29,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 import time
 
 import numpy as np
@@ -129,20 +130,25 @@ def _hop_task(prop_path, s, work, hop, bounds, alpha, normalize_acc, store_norma
     row_scale = np.load(os.path.join(work, "row_scale", block_name(s)), allow_pickle=False)
     src, remote = gather_rows(Blocks.in_dir(os.path.join(work, f"state_{hop - 1}"), bounds), cols,
                               own=(shard.row_start, shard.row_stop))
-    if src is None:  # a graph without columns to read (no edges anywhere)
-        src = np.zeros((0, 1), dtype=dtype)
-    acc = np.load(os.path.join(work, f"acc_{hop - 1}", block_name(s)), allow_pickle=False)
-    dst = np.empty_like(acc)
+    if src is None:
+        raise ValueError("no state blocks to read")
+    update_acc = alpha != 0.0  # alpha = 0: the accumulated sum is unchanged (the driver renames acc_{hop-1})
+    if update_acc:
+        acc = np.load(os.path.join(work, f"acc_{hop - 1}", block_name(s)), allow_pickle=False)
+    else:
+        acc = np.zeros((0, 1), dtype=dtype)
+    dst = np.empty((shard.num_rows, src.shape[1] if src.ndim == 2 else 1), dtype=dtype)
     weights = np.zeros(0, dtype=dtype) if shard.weights is None else np.asarray(shard.weights).astype(dtype)
-    if src.shape[0] == 0:
-        src = np.zeros((1, acc.shape[1]), dtype=dtype)
     fkernels.propagate_rows(np.asarray(shard.indptr), np.asarray(local), weights, row_scale, src, dst, acc,
                             dtype.type(alpha), np.zeros(0, dtype), np.zeros(0, np.float64), normalize_acc,
                             store_normalized)
     save_npy_atomic(os.path.join(work, f"state_{hop}", block_name(s)), dst, checksum=False)
-    save_npy_atomic(os.path.join(work, f"acc_{hop}", block_name(s)), acc, checksum=False)
+    if update_acc:
+        save_npy_atomic(os.path.join(work, f"acc_{hop}", block_name(s)), acc, checksum=False)
     result = dict(remote_bytes=remote, gathered_rows=int(cols.shape[0]), **process_info())
     if moments:
+        if not update_acc:
+            acc = np.load(os.path.join(work, f"acc_{hop - 1}", block_name(s)), allow_pickle=False)
         result["sums"], result["squares"] = fkernels.column_moments(acc, 1)
     return result
 
@@ -226,6 +232,7 @@ def fit_fastrp(estimator, graph, client=None, *, out=None, work_dir=None, overwr
     work = tempfile.mkdtemp(prefix="gs-fastrp-", dir=work_dir)
     stats = dict(remote_bytes_per_hop=[], gathered_rows_per_hop=[], peak_rss_by_worker={},
                  num_shards=graph.num_shards, client=client is not None)
+    cleaners = []
     try:
         announce_client(client, verbose)
         prop = graph
@@ -269,8 +276,9 @@ def fit_fastrp(estimator, graph, client=None, *, out=None, work_dir=None, overwr
             _record(stats, res)
             t_hops = time.perf_counter()
             for i in range(k):
-                for name in (f"state_{i + 1}", f"acc_{i + 1}"):
-                    os.makedirs(os.path.join(work, name))
+                os.makedirs(os.path.join(work, f"state_{i + 1}"))
+                if weights[i] != 0.0:
+                    os.makedirs(os.path.join(work, f"acc_{i + 1}"))
                 last = i == k - 1
                 res = run_tasks(_hop_task, [(prop.path, s, work, i + 1, bounds, float(weights[i]), normalize_acc,
                                              store_normalized, dtype.str, last and bool(estimator.scale_output))
@@ -278,8 +286,12 @@ def fit_fastrp(estimator, graph, client=None, *, out=None, work_dir=None, overwr
                 _record(stats, res)
                 stats["remote_bytes_per_hop"].append(int(sum(r["remote_bytes"] for r in res)))
                 stats["gathered_rows_per_hop"].append(int(sum(r["gathered_rows"] for r in res)))
-                for name in (f"state_{i}", f"acc_{i}"):
-                    shutil.rmtree(os.path.join(work, name), ignore_errors=True)
+                if weights[i] == 0.0:
+                    os.replace(os.path.join(work, f"acc_{i}"), os.path.join(work, f"acc_{i + 1}"))
+                    _discard(os.path.join(work, f"state_{i}"), cleaners)
+                else:
+                    for name in (f"state_{i}", f"acc_{i}"):
+                        _discard(os.path.join(work, name), cleaners)
             t_prop = time.perf_counter()
             if estimator.scale_output:
                 sums = np.sum([r["sums"] for r in res], axis=0)
@@ -308,6 +320,8 @@ def fit_fastrp(estimator, graph, client=None, *, out=None, work_dir=None, overwr
             embedding = store.to_dask()
         t_end = time.perf_counter()
     finally:
+        for thread in cleaners:
+            thread.join()
         shutil.rmtree(work, ignore_errors=True)
     estimator.embedding_ = embedding
     estimator.states_ = None
@@ -324,6 +338,15 @@ def fit_fastrp(estimator, graph, client=None, *, out=None, work_dir=None, overwr
     estimator.timings_ = dict(total_s=t_end - t_start, derive_s=t_derived - t_start, propagate_s=t_prop - t_hops)
     estimator.sharded_stats_ = stats
     return estimator
+
+
+def _discard(directory, cleaners):
+    """Delete a finished hop's blocks in a background thread (unlinking GBs is slow on some disks)."""
+    doomed = f"{directory}.discard"
+    os.replace(directory, doomed)
+    thread = threading.Thread(target=shutil.rmtree, args=(doomed,), kwargs=dict(ignore_errors=True), daemon=True)
+    thread.start()
+    cleaners.append(thread)
 
 
 def _derive(graph, direction, work, verbose):

@@ -69,13 +69,18 @@ def sha256_file(path: str, chunk: int = 1 << 22) -> str:
 
 
 def save_npy_atomic(path: str, array: np.ndarray, checksum: bool = True) -> dict:
-    """Write ``array`` to ``path`` through a temporary file + rename; return its manifest entry."""
+    """Write ``array`` to ``path`` through a temporary file + rename; return its manifest entry.
+
+    ``checksum=True`` (files of a result) also fsyncs and records the sha256; intermediate
+    per-hop files skip both (they are rewritten by a rerun anyway).
+    """
     tmp = f"{path}.tmp-{uuid.uuid4().hex[:8]}"
     try:
         with open(tmp, "wb") as f:
             np.save(f, np.ascontiguousarray(array), allow_pickle=False)
-            f.flush()
-            os.fsync(f.fileno())
+            if checksum:
+                f.flush()
+                os.fsync(f.fileno())
         entry = dict(name=os.path.basename(path), shape=list(array.shape), dtype=np.dtype(array.dtype).str,
                      bytes=os.path.getsize(tmp))
         if checksum:

@@ -105,7 +105,14 @@ def limit_threads() -> None:
 
 
 def worker_peak_rss() -> int:
-    """Peak resident set size of this process so far, bytes (Linux ``ru_maxrss`` is in KiB)."""
+    """Peak resident set size of this process so far, bytes (``VmHWM`` on Linux, else ``ru_maxrss``)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:  # pragma: no cover - not Linux
+        pass
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
 
 
@@ -154,7 +161,11 @@ def gather_rows(blocks: Blocks, ids: np.ndarray, own: tuple | None = None, width
         if out is None:
             out = np.empty((ids.shape[0],) + block.shape[1:], dtype=block.dtype)
         if lo < hi:
-            out[lo:hi] = block[ids[lo:hi] - bounds[b]]
+            rows = ids[lo:hi] - bounds[b]
+            if block.ndim == 2 and block.flags.c_contiguous:  # parallel Numba gather from the mapped block
+                kernels.gather_rows(np.asarray(block), rows, out[lo:hi])
+            else:
+                out[lo:hi] = block[rows]
             if own is None or not (own[0] <= bounds[b] and bounds[b + 1] <= own[1]):
                 part = ids[lo:hi]
                 if own is not None:
