@@ -169,7 +169,7 @@ def _record(stats: dict, results) -> None:
 
 
 def fit_fastrp(estimator, graph, client=None, *, out=None, work_dir=None, overwrite: bool = False,
-               verbose: bool | None = None):
+               verbose: bool | None = None, features=None, node_ids=None, projection_matrix=None):
     """Fit ``estimator`` (a :class:`graphsparse.embed.FastRP`) on a sharded graph; returns the estimator.
 
     Parameters
@@ -191,6 +191,9 @@ def fit_fastrp(estimator, graph, client=None, *, out=None, work_dir=None, overwr
         Replace an existing ``out``.
     verbose : bool or None
         Progress over shards x passes (``None``: the estimator's ``verbose``).
+    features, node_ids, projection_matrix
+        The corresponding :meth:`FastRP.fit` arguments: not implemented on shards (``NotImplementedError``
+        when given), accepted so that ``FastRP.fit`` can forward its keywords unchanged.
 
     Returns
     -------
@@ -211,6 +214,10 @@ def fit_fastrp(estimator, graph, client=None, *, out=None, work_dir=None, overwr
     >>> bool(np.allclose(est.embedding_, ref, atol=1e-6))
     True
     """
+    for name, value in (("features", features), ("node_ids", node_ids), ("projection_matrix", projection_matrix)):
+        if value is not None:
+            raise NotImplementedError(f"fit(..., {name}=...) is not implemented on a sharded graph "
+                                      "(node ids are the global row numbers)")
     _check_supported(estimator)
     params = estimator._validated_params()
     verbose = bool(estimator.verbose if verbose is None else verbose)
