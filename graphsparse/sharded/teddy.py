@@ -43,7 +43,12 @@ def _node_term_task(path, s, work, bounds):
     shard = open_graph(path, verify="none").shard(s)
     cols, local = relabel(shard.indices)
     inv_cols, _ = gather_rows(Blocks.in_dir(os.path.join(work, "inv_sqrt"), bounds), cols)
-    term = _kernels.teddy_node_terms_local(np.asarray(shard.indptr), local, inv_cols)
+    indptr = np.asarray(shard.indptr)
+    total = _kernels.segment_sums(indptr, local, inv_cols)
+    degree = kernels.out_degree(indptr)
+    term = np.zeros(shard.num_rows, dtype=np.float64)
+    nz = degree > 0
+    term[nz] = total[nz] / (degree[nz] * degree[nz])  # gbar_i / d_i = total / d_i^2, as the in-memory kernel
     save_npy_atomic(os.path.join(work, "node_term", block_name(s)), term, checksum=False)
 
 
