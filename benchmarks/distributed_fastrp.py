@@ -73,7 +73,7 @@ def medium(args, out):
     t0 = time.perf_counter()
     g = rmat(n, m, seed=0, directed=False)
     gen_s = time.perf_counter() - t0
-    shards = 8
+    shards = args.medium_shards
     t0 = time.perf_counter()
     sg = from_graph(g, os.path.join(tmp, "graph"), num_shards=shards, overwrite=True)
     write_s = time.perf_counter() - t0
@@ -97,7 +97,7 @@ def medium(args, out):
     best = {k: min(v) for k, v in times.items()}
     cl = results["local_cluster_2x1"].sharded_stats_
     oc = results["out_of_core"].sharded_stats_
-    out["medium"] = dict(
+    out[args.medium_key] = dict(
         graph=dict(generator="rmat", num_nodes=n, undirected_edges=m, stored_edges=g.num_edges, seed=0,
                    generate_s=round(gen_s, 2), write_shards_s=round(write_s, 2), num_shards=shards),
         fastrp=dict(mode="gds", n_components=d, hops=3, random_state=0),
@@ -137,11 +137,12 @@ def _write_gzip_edges(g, path):
     src = g.sources()
     keep = src < g.indices
     u, v = src[keep], g.indices[keep].astype(np.int64)
-    with gzip.open(path, "wb", compresslevel=1) as f:
+    import pandas as pd
+
+    with gzip.open(path, "wt", compresslevel=1) as f:
         for a in range(0, u.shape[0], 1 << 22):
-            block = np.stack([u[a:a + (1 << 22)], v[a:a + (1 << 22)]], axis=1)
-            lines = "\n".join(f"{x} {y}" for x, y in block.tolist()) + "\n"
-            f.write(lines.encode())
+            frame = pd.DataFrame({"u": u[a:a + (1 << 22)], "v": v[a:a + (1 << 22)]})
+            frame.to_csv(f, sep=" ", header=False, index=False)
     return int(u.shape[0])
 
 
@@ -189,6 +190,8 @@ def large(args, out):
     )
     write_result(args.name, out)
     cluster, client = _cluster(limit)
+    baseline = client.run(_vm_rss)  # worker processes after importing graphsparse.sharded (M_0)
+    out["large"]["worker_baseline_rss_mb"] = {w: round(v / 2**20, 1) for w, v in baseline.items()}
     t0 = time.perf_counter()
     try:
         est = fit_fastrp(FastRP.gds(n_components=d, random_state=0), sg, client, out=os.path.join(tmp, "embedding"),
@@ -201,6 +204,13 @@ def large(args, out):
     fit_s = time.perf_counter() - t0
     stats = est.sharded_stats_
     emb = est.embedding_store_
+    S = sg.num_shards
+    mean_u = stats["gathered_rows_per_hop"][0] / S
+    m0 = max(baseline.values())
+    model = m0 + 12 * stored / S + 16 * n / S + 4 * d * (mean_u + 3 * n / S)
+    out["large"]["memory_model"] = dict(
+        formula="M_0 + 12 E/S + 16 n/S + 4 d (|U_s| + 3 n/S), |U_s| = mean gathered rows per shard",
+        predicted_task_peak_mb=round(model / 2**20, 1), mean_gathered_rows_per_shard=round(mean_u))
     sample = np.asarray(emb.block(0)[:1000])
     peaks = {w: v for w, v in stats["peak_rss_by_worker"].items()}
     info = client.scheduler_info()
@@ -221,11 +231,21 @@ def large(args, out):
     shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _vm_rss():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--sections", nargs="+", default=["medium", "large"], choices=["medium", "large"])
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--medium-shards", type=int, default=4)
+    parser.add_argument("--medium-key", default="medium", help="JSON key of the medium section")
     parser.add_argument("--work", default=os.path.join("/work", "tmp-h18"))
     args = parser.parse_args()
     args.name = "distributed_fastrp_quick" if args.quick else "distributed_fastrp"
@@ -235,7 +255,7 @@ def main():
     if os.path.exists(path):  # keep a section measured by an earlier invocation
         with open(path) as f:
             old = json.load(f)
-        out = {k: v for k, v in old.items() if k in ("medium", "large")}
+        out = {k: v for k, v in old.items() if k.startswith(("medium", "large"))}
     for section in args.sections:
         print(f"== {section}", flush=True)
         {"medium": medium, "large": large}[section](args, out)
