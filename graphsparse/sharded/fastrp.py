@@ -36,7 +36,7 @@ import numpy as np
 
 from graphsparse import kernels
 from graphsparse.embed import _kernels as fkernels
-from graphsparse.sharded.format import ShardedArray, ShardedGraph, block_name, open_graph, save_npy_atomic
+from graphsparse.sharded.format import ShardedArray, as_sharded_graph, block_name, open_graph, save_npy_atomic
 from graphsparse.sharded.ops import (Blocks, Progress, announce_client, finish_array, gather_rows, limit_threads,
                                      process_info, run_tasks)
 
@@ -221,7 +221,7 @@ def fit_fastrp(estimator, graph, client=None, *, out=None, work_dir=None, overwr
     _check_supported(estimator)
     params = estimator._validated_params()
     verbose = bool(estimator.verbose if verbose is None else verbose)
-    graph = graph if isinstance(graph, ShardedGraph) else open_graph(graph)
+    graph = as_sharded_graph(graph)
     n = graph.num_nodes
     if n == 0:
         raise ValueError("graph has no nodes; FastRP needs at least one node")

@@ -424,6 +424,16 @@ def from_graph(graph, path, *, rows_per_shard: int | None = None, num_shards: in
     return open_graph(path)
 
 
+def as_sharded_graph(graph, name: str = "graph") -> ShardedGraph:
+    """A :class:`ShardedGraph` as is, or a path opened with :func:`open_graph`; anything else: TypeError."""
+    if isinstance(graph, ShardedGraph):
+        return graph
+    if isinstance(graph, (str, bytes, os.PathLike)):
+        return open_graph(graph)
+    raise TypeError(f"{name} must be a ShardedGraph or the path of one (graphsparse.sharded.from_graph / "
+                    f"build_from_edgelist write them), got {type(graph).__name__}")
+
+
 def open_graph(path, verify: str = "files") -> ShardedGraph:
     """Open a sharded graph lazily (reads the manifest only; shards are memory-mapped on demand).
 

@@ -29,7 +29,7 @@ import uuid
 import numpy as np
 
 from graphsparse import kernels
-from graphsparse.sharded.format import (ShardedArray, ShardedGraph, atomic_directory, block_name, open_array,
+from graphsparse.sharded.format import (ShardedArray, as_sharded_graph, atomic_directory, block_name, open_array,
                                         open_graph, save_npy_atomic, write_array_manifest)
 
 __all__ = ["spmm", "run_tasks", "gather_rows", "Blocks", "Progress", "worker_peak_rss"]
@@ -251,7 +251,7 @@ def spmm(graph, X, out=None, *, row_scale=None, col_scale=None, transpose: bool 
     """
     from graphsparse.sharded.build import derived_graph
 
-    graph = graph if isinstance(graph, ShardedGraph) else open_graph(graph)
+    graph = as_sharded_graph(graph)
     n = graph.num_nodes
     if isinstance(X, ShardedArray):
         if X.ndim != 2 or X.dtype != np.float32:

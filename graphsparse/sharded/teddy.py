@@ -21,7 +21,7 @@ import numpy as np
 
 from graphsparse import kernels
 from graphsparse.sharded import _kernels
-from graphsparse.sharded.format import ShardedGraph, block_name, open_graph, save_npy_atomic
+from graphsparse.sharded.format import as_sharded_graph, block_name, open_graph, save_npy_atomic
 from graphsparse.sharded.ops import (Blocks, Progress, announce_client, finish_array, gather_rows, limit_threads,
                                      relabel, run_tasks)
 
@@ -94,7 +94,7 @@ def teddy_edge_scores(graph, client=None, *, out=None, work_dir=None, overwrite:
     >>> bool(np.array_equal(teddy_edge_scores(sg), in_memory(g)))
     True
     """
-    graph = graph if isinstance(graph, ShardedGraph) else open_graph(graph)
+    graph = as_sharded_graph(graph)
     if graph.directed:
         raise ValueError("graph is directed, but the TEDDY score is defined for undirected graphs; build the "
                          "sharded graph with directed=False (both directions stored)")
@@ -147,7 +147,7 @@ def degree_statistics(graph, client=None, *, verbose: bool = False) -> dict:
     ``Graph.out_degree`` / ``Graph.in_degree`` of the in-memory graph. Only the ``O(num_nodes)``
     result vectors live on the client.
     """
-    graph = graph if isinstance(graph, ShardedGraph) else open_graph(graph)
+    graph = as_sharded_graph(graph)
     n = graph.num_nodes
     announce_client(client, verbose)
     progress = Progress(graph.num_shards, "degree statistics (sharded)", verbose)

@@ -226,6 +226,8 @@ def test_fastrp_unsupported_options_are_refused(small, tmp_path):
         fit_fastrp(FastRP.gds(n_components=8, random_state=0), neg, verbose=False)
     with pytest.raises(FileNotFoundError):
         fit_fastrp(FastRP.gds(n_components=8, random_state=0), tmp_path / "absent")
+    with pytest.raises(TypeError, match="graph must be a ShardedGraph or the path of one"):
+        fit_fastrp(FastRP.gds(n_components=8, random_state=0), g)
 
 
 def test_teddy_scores_and_degree_statistics_equal(tmp_path):
