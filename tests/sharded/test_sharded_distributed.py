@@ -51,13 +51,15 @@ def test_distributed_fastrp_equals_in_memory(client, tmp_path, capsys, make, dir
     assert open_array(tmp_path / "emb").verify().shape == ref.shape
 
 
-def test_distributed_spmm_and_teddy(client, tmp_path):
+def test_distributed_spmm_and_teddy(client, tmp_path, capsys):
     g = rmat(300, 1500, seed=8, directed=False)
     sg = from_graph(g, tmp_path / "g", num_shards=3)
     X = np.random.default_rng(0).standard_normal((300, 4)).astype(np.float32)
     r = np.linspace(0.5, 1.5, 300).astype(np.float32)
     assert np.array_equal(spmm(sg, X, row_scale=r, client=client, work_dir=tmp_path), gs.spmm(g, X, row_scale=r))
     assert np.array_equal(teddy_edge_scores(sg, client, work_dir=tmp_path), teddy_in_memory(g))
+    captured = capsys.readouterr()
+    assert captured.out == "" and "sharded" not in captured.err  # verbose=False: no dashboard line, no bar
 
 
 def test_failing_task_raises_and_writes_nothing(client, tmp_path):
