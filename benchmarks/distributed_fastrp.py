@@ -163,9 +163,9 @@ def large(args, out):
     from graphsparse.embed import FastRP
     from graphsparse.sharded import fit_fastrp, open_graph
 
-    n, m = (4_000_000, 40_000_000) if not args.quick else (200_000, 2_000_000)
-    d = 128
-    limit = 1.5e9 if not args.quick else 0.5e9
+    n, m = (args.large_nodes, args.large_edges) if not args.quick else (200_000, 2_000_000)
+    d = args.large_dim
+    limit = args.large_limit if not args.quick else 0.5e9
     tmp = os.path.join(args.work, "large")
     os.makedirs(tmp, exist_ok=True)
     edge_file = os.path.join(tmp, "edges.txt.gz")
@@ -174,7 +174,7 @@ def large(args, out):
     gzip_s = time.perf_counter() - t0
     print(f"large: gzip R-MAT edge list, {lines} lines, {os.path.getsize(edge_file) / 2**20:.0f} MB in {gzip_s:.0f}s",
           flush=True)
-    rows_per_shard = 65536 if not args.quick else 8192
+    rows_per_shard = args.large_rows_per_shard if not args.quick else 8192
     graph_dir = os.path.join(tmp, "graph")
     proc = subprocess.run([sys.executable, "-c", BUILD_CHILD, edge_file, graph_dir, str(n), str(rows_per_shard)],
                           capture_output=True, text=True, env={**os.environ, "PYTHONPATH": ROOT})
@@ -224,7 +224,8 @@ def large(args, out):
     info = client.scheduler_info()
     out["large"].update(
         status="completed",
-        fastrp=dict(mode="gds", n_components=d, hops=3, seconds=round(fit_s, 1), timings=est.timings_),
+        fastrp=dict(mode="gds", n_components=d, hops=3, seconds=round(fit_s, 1), timings=est.timings_,
+                    cluster="LocalCluster(n_workers=2, threads_per_worker=1, processes=True)"),
         halo_bytes_per_hop=stats["remote_bytes_per_hop"],
         halo_bytes_per_hop_over_state_bytes=[round(b / (n * d * 4), 3) for b in stats["remote_bytes_per_hop"]],
         worker_peak_rss_mb={w: round(v / 2**20, 1) for w, v in peaks.items()},
@@ -254,6 +255,11 @@ def main():
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--medium-shards", type=int, default=4)
     parser.add_argument("--medium-key", default="medium", help="JSON key of the medium section")
+    parser.add_argument("--large-nodes", type=int, default=4_000_000)
+    parser.add_argument("--large-edges", type=int, default=40_000_000)
+    parser.add_argument("--large-dim", type=int, default=128)
+    parser.add_argument("--large-limit", type=float, default=1.5e9, help="memory_limit of each worker, bytes")
+    parser.add_argument("--large-rows-per-shard", type=int, default=65536)
     parser.add_argument("--work", default=os.path.join("/work", "tmp-h18"))
     args = parser.parse_args()
     args.name = "distributed_fastrp_quick" if args.quick else "distributed_fastrp"
