@@ -255,7 +255,7 @@ def main():
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--sections", nargs="+", default=["medium", "large"], choices=["medium", "large"])
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--medium-shards", type=int, default=4)
+    parser.add_argument("--medium-shards", type=int, default=8)
     parser.add_argument("--medium-key", default="medium", help="JSON key of the medium section")
     # 4M/40M with 1.5 GB workers is the example; the recorded run is the same ratio at half
     # size (2M/20M, 0.75 GB workers), which fitted in the time the shared machine left
