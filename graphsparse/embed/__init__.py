@@ -7,6 +7,8 @@
 * :class:`~graphsparse.embed.transforms.FastRPEmbedding` -- PyG transform (imported lazily: torch).
 """
 from graphsparse.embed.fastrp import GDS_DEFAULTS, PAPER_DEFAULTS, FastRP
+from graphsparse.embed.spectral import PRONE_DEFAULTS, SpectralPropagation
 from graphsparse.embed.tuning import FastRPTuner, default_scorer
 
-__all__ = ["FastRP", "FastRPTuner", "default_scorer", "PAPER_DEFAULTS", "GDS_DEFAULTS"]
+__all__ = ["FastRP", "FastRPTuner", "SpectralPropagation", "default_scorer", "PAPER_DEFAULTS", "GDS_DEFAULTS",
+           "PRONE_DEFAULTS"]

