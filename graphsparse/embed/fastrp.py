@@ -53,13 +53,16 @@ from graphsparse._validation import as_index_array, check_finite, check_node_ids
 from graphsparse.graph import Graph, as_graph
 from graphsparse.embed import _kernels
 
-__all__ = ["FastRP", "PAPER_DEFAULTS", "GDS_DEFAULTS"]
+__all__ = ["FastRP", "DEFAULTS", "PAPER_DEFAULTS", "GDS_DEFAULTS"]
 
 PAPER_DEFAULTS = dict(iteration_weights=(0.0, 0.0, 1.0, 6.67), normalization_strength=-0.64,
                       self_influence=0.0, density="sqrt", normalize_each=True, scale_output=True,
                       propagate_normalized=False)
 GDS_DEFAULTS = dict(iteration_weights=(0.0, 1.0, 1.0), normalization_strength=0.0, self_influence=0.0,
                     density=1.0 / 3.0, normalize_each=True, scale_output=False, propagate_normalized=True)
+
+#: ``FastRP()``'s defaults (chosen by evidence: benchmarks/fastrp_vs_prone.py, docs/embed.md)
+DEFAULTS = dict(PAPER_DEFAULTS, projection="sparse", spectral_propagation=None)
 
 _FEATURE_STREAM = 1
 _BASE_STREAM = 0

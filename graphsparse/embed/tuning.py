@@ -60,11 +60,16 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from graphsparse._validation import check_positive_int, to_numpy
-from graphsparse.embed.fastrp import PAPER_DEFAULTS, FastRP, _coerce_graph
+from graphsparse.embed.fastrp import DEFAULTS, PAPER_DEFAULTS, FastRP, _coerce_graph, _spectral_step
 
 __all__ = ["FastRPTuner", "default_scorer"]
 
-_STRUCTURAL = ("normalization_strength", "iteration_weights", "projection", "propagate_normalized")
+_STRUCTURAL = ("normalization_strength", "iteration_weights", "projection", "propagate_normalized",
+               "spectral_propagation")
+#: the default search space's iteration-weight schemes (the paper's + flat GDS-style 8/16/32 steps)
+DEFAULT_SCHEMES = ("paper", ("flat", 8), ("flat", 16), ("flat", 32))
+#: the default spectral-propagation options searched (off, ProNE's filter with its defaults)
+DEFAULT_SPECTRAL = (None, True)
 
 
 def _as_label_matrix(y) -> np.ndarray:
@@ -151,7 +156,8 @@ class FastRPTuner(BaseEstimator):
 
     def __init__(self, n_components=64, n_trials=20, time_budget_s=None, search="random", beta_range=(-1.0, 0.0),
                  last_weight_range=(1.0, 64.0), grid_size=5, base_params=None, train_fraction=0.1, scorer=None,
-                 random_state=0, verbose=False, weight_schemes=None, projections=None, scoring="macro", n_splits=1):
+                 random_state=0, verbose=False, weight_schemes=None, projections=None, scoring="macro", n_splits=1,
+                 spectral_options=None, include_default=True):
         self.n_components = n_components
         self.n_trials = n_trials
         self.time_budget_s = time_budget_s
@@ -168,10 +174,12 @@ class FastRPTuner(BaseEstimator):
         self.projections = projections
         self.scoring = scoring
         self.n_splits = n_splits
+        self.spectral_options = spectral_options
+        self.include_default = include_default
 
     # ------------------------------------------------------------------ validation
     def _checked_schemes(self) -> list:
-        schemes = ("paper",) if self.weight_schemes is None else self.weight_schemes
+        schemes = DEFAULT_SCHEMES if self.weight_schemes is None else self.weight_schemes
         if isinstance(schemes, (str, dict)) or not hasattr(schemes, "__iter__"):
             raise ValueError(f"weight_schemes must be a list of schemes ('paper', ('flat', m[, z]), dict), "
                              f"got {schemes!r}")
@@ -214,6 +222,18 @@ class FastRPTuner(BaseEstimator):
             raise ValueError(f"projections must be a non-empty list of 'sparse'/'gaussian', got {self.projections!r}")
         return list(dict.fromkeys(projections))
 
+    def _checked_spectral(self) -> list:
+        options = DEFAULT_SPECTRAL if self.spectral_options is None else self.spectral_options
+        if isinstance(options, (str, dict, bool)) or not hasattr(options, "__iter__"):
+            raise ValueError("spectral_options must be a list of spectral_propagation values (None, True, a dict "
+                             f"of SpectralPropagation parameters), got {options!r}")
+        options = list(options)
+        if not options:
+            raise ValueError("spectral_options must hold at least one value (None = no spectral propagation)")
+        for option in options:
+            _spectral_step(option)  # raises on a bad value
+        return options
+
     def _checked_scorer(self):
         if self.scorer is not None:
             if not callable(self.scorer):
@@ -238,8 +258,8 @@ class FastRPTuner(BaseEstimator):
         _, ones, zeros = scheme
         return dict(iteration_weights=(0.0,) * zeros + (1.0,) * ones, propagate_normalized=True)
 
-    def _candidates(self, rng, base, base_weights, base_beta, schemes, projections):
-        """Yield ``(scheme, projection, beta, last_weight or None)``."""
+    def _candidates(self, rng, base, base_weights, base_beta, schemes, projections, spectral):
+        """Yield ``(scheme, projection, beta, last_weight or None, spectral option)``."""
         low_b, high_b = (float(v) for v in self.beta_range)
         low_w, high_w = (float(v) for v in self.last_weight_range)
         if not (np.isfinite([low_b, high_b]).all() and low_b <= high_b):
@@ -249,12 +269,18 @@ class FastRPTuner(BaseEstimator):
         n_trials = check_positive_int(self.n_trials, "n_trials")
         if self.search not in ("random", "grid"):
             raise ValueError(f"search must be 'random' or 'grid', got {self.search!r}")
-        combos = list(itertools.product(range(len(schemes)), projections))
+        combos = list(itertools.product(range(len(schemes)), projections, range(len(spectral))))
         base_projection = base.get("projection", "sparse")
+        base_spectral = base.get("spectral_propagation", None)
         emitted = 0
-        if "paper" in schemes and base_projection in projections:
-            yield "paper", base_projection, base_beta, float(base_weights[-1])
+        if self.include_default:
+            yield "default", DEFAULTS["projection"], DEFAULTS["normalization_strength"], None, \
+                DEFAULTS["spectral_propagation"]
             emitted = 1
+        if "paper" in schemes and base_projection in projections and emitted < n_trials:
+            first = base_spectral if any(_same(base_spectral, o) for o in spectral) else spectral[0]
+            yield "paper", base_projection, base_beta, float(base_weights[-1]), first
+            emitted += 1
         if self.search == "random":
             order: list = []
             while emitted < n_trials:
@@ -262,28 +288,40 @@ class FastRPTuner(BaseEstimator):
                     order = [combos[i] for i in rng.permutation(len(combos))] if len(combos) > 1 else list(combos)
                 beta = float(rng.uniform(low_b, high_b))
                 weight = float(np.exp(rng.uniform(np.log(low_w), np.log(high_w))))
-                index, projection = order.pop(0)
+                index, projection, option = order.pop(0)
                 scheme = schemes[index]
-                yield scheme, projection, beta, (weight if scheme == "paper" else None)
+                yield scheme, projection, beta, (weight if scheme == "paper" else None), spectral[option]
                 emitted += 1
         else:
             size = check_positive_int(self.grid_size, "grid_size")
             grid = []
-            for index, projection in combos:
+            for index, projection, option in combos:
                 scheme = schemes[index]
                 weights = np.geomspace(low_w, high_w, size) if scheme == "paper" else [None]
-                grid += [(scheme, projection, float(b), None if w is None else float(w))
+                grid += [(scheme, projection, float(b), None if w is None else float(w), spectral[option])
                          for b in np.linspace(low_b, high_b, size) for w in weights]
             yield from grid[: n_trials - emitted]
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X, y, *, features=None):
+    def fit(self, X, y, *, features=None, train_idx=None):
         """Search on graph ``X`` with labels ``y`` ((n,) class ids, -1 = unlabelled, or (n, L) multi-hot,
-        all-zero row = unlabelled). Unlabelled nodes are embedded but their labels are never used."""
+        all-zero row = unlabelled). Unlabelled nodes are embedded but their labels are never used.
+
+        ``train_idx`` (optional): the only nodes whose labels may be read (e.g. the training nodes of
+        an outer evaluation); every other row of ``y`` is treated as unlabelled, whatever it holds.
+        """
         graph = _coerce_graph(X)
         labels = _as_label_matrix(y)
         if labels.shape[0] != graph.num_nodes:
             raise ValueError(f"y has {labels.shape[0]} rows but the graph has {graph.num_nodes} nodes")
+        if train_idx is not None:
+            from graphsparse._validation import as_index_array, check_node_ids
+
+            keep = check_node_ids(as_index_array(train_idx, "train_idx"), graph.num_nodes, "train_idx")
+            visible = np.zeros_like(labels)
+            visible[keep] = labels[keep]
+            labels = visible
+            y = _masked_like(y, keep)  # what a custom scorer sees
         labelled = np.flatnonzero(labels.sum(axis=1) > 0)
         if labelled.size < 4:
             raise ValueError(f"y must label at least 4 nodes, got {labelled.size}")
@@ -303,6 +341,7 @@ class FastRPTuner(BaseEstimator):
             raise ValueError("base_params['iteration_weights'] must not be empty")
         base_beta = float(base["normalization_strength"])
         projections = self._checked_projections(base.get("projection", "sparse"))
+        spectral = self._checked_spectral()
 
         rng = np.random.default_rng(self.random_state)
         n_train = min(max(1, int(round(fraction * labelled.size))), labelled.size - 1)
@@ -315,7 +354,7 @@ class FastRPTuner(BaseEstimator):
                 perm = split_rng.permutation(labelled)
                 splits.append((np.sort(perm[:n_train]), np.sort(perm[n_train:])))
         seed = int(rng.integers(0, 2**31 - 1)) if self.random_state is None else self.random_state
-        candidates = list(self._candidates(rng, base, base_weights, base_beta, schemes, projections))
+        candidates = list(self._candidates(rng, base, base_weights, base_beta, schemes, projections, spectral))
         fixed = {k: v for k, v in base.items() if k not in _STRUCTURAL + ("n_components", "random_state")}
         start = time.perf_counter()
         trials = []
@@ -324,11 +363,14 @@ class FastRPTuner(BaseEstimator):
             from tqdm.auto import tqdm
 
             iterator = tqdm(candidates, desc="FastRPTuner", leave=False)
-        for scheme, projection, beta, weight in iterator:
+        for scheme, projection, beta, weight, option in iterator:
             if trials and self.time_budget_s is not None and time.perf_counter() - start > self.time_budget_s:
                 break
-            params = dict(normalization_strength=beta, projection=projection,
-                          **self._scheme_params(scheme, base, base_weights, weight))
+            if scheme == "default":
+                params = {k: DEFAULTS[k] for k in _STRUCTURAL}
+            else:
+                params = dict(normalization_strength=beta, projection=projection, spectral_propagation=option,
+                              **self._scheme_params(scheme, base, base_weights, weight))
             t0 = time.perf_counter()
             model = FastRP(n_components=self.n_components, random_state=seed, **{**fixed, **params})
             embedding = model.fit_transform(graph, features=features)
@@ -363,6 +405,23 @@ class FastRPTuner(BaseEstimator):
         params["n_components"] = self.n_components if n_components is None else n_components
         params.setdefault("random_state", self.random_state)
         return FastRP(**params)
+
+
+def _same(a, b) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:  # pragma: no cover - exotic objects
+        return a is b
+
+
+def _masked_like(y, keep):
+    """``y`` with every row outside ``keep`` unlabelled (-1 for class ids, zeros for multi-hot)."""
+    import scipy.sparse as sp
+
+    y = y.toarray() if sp.issparse(y) else to_numpy(y)
+    out = np.full_like(y, -1) if y.ndim == 1 else np.zeros_like(y)
+    out[keep] = y[keep]
+    return out
 
 
 def _extra_keys(schemes) -> set:
