@@ -18,6 +18,11 @@ Algorithm (``P`` = propagation matrix, ``k = len(iteration_weights)``):
 4. ``z = self_influence * rowL2(r) + sum_i alpha_i * rowL2(N_i)`` (``rowL2`` only when
    ``normalize_each``), then, when ``scale_output``, every column is z-scored
    (``sklearn.preprocessing.scale``, population std, constant columns left unscaled).
+5. Optional (``spectral_propagation``): ProNE's spectral propagation (Zhang et al., IJCAI 2019)
+   ``z <- rowL2(U sqrt(S))`` of the SVD of ``A~ (z - C(z))``, ``C`` the Chebyshev expansion of a
+   band-pass filter on the normalised Laplacian of ``A~ = I + A`` (see
+   :mod:`graphsparse.embed.spectral`), z-scored again when ``scale_output``. Not in the FastRP paper:
+   an addition, chosen by evidence for ``FastRP()``'s defaults (docs/embed.md).
 
 Direction: ``"out"`` aggregates over out-neighbours (row ``v`` of the CSR), ``"in"`` over
 in-neighbours (the transpose), ``"both"`` over ``A + A^T`` (reciprocal edges summed, as a GDS
@@ -62,7 +67,10 @@ GDS_DEFAULTS = dict(iteration_weights=(0.0, 1.0, 1.0), normalization_strength=0.
                     density=1.0 / 3.0, normalize_each=True, scale_output=False, propagate_normalized=True)
 
 #: ``FastRP()``'s defaults (chosen by evidence: benchmarks/fastrp_vs_prone.py, docs/embed.md)
-DEFAULTS = dict(PAPER_DEFAULTS, projection="sparse", spectral_propagation=None)
+#: a flat 32-step scheme after 2 zero weights, GDS propagation (normalised vectors propagate), beta = 0,
+#: on the paper's sparse R and z-scored output; best average rank of the configurations compared
+DEFAULTS = dict(PAPER_DEFAULTS, iteration_weights=(0.0, 0.0) + (1.0,) * 32, normalization_strength=0.0,
+                propagate_normalized=True, projection="sparse", spectral_propagation=None)
 
 _FEATURE_STREAM = 1
 _BASE_STREAM = 0
@@ -93,51 +101,97 @@ def _coerce_graph(X, name: str = "X") -> Graph:
 
 
 class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
-    """FastRP node embeddings (paper and Neo4j GDS variants) -- see the module docstring.
+    """FastRP node embeddings (paper and Neo4j GDS variants, optional ProNE spectral propagation).
+
+    See the module docstring for the numbered algorithm. ``FastRP()``'s defaults are ``DEFAULTS``,
+    chosen by average rank over the 9 labelled shared graphs (``benchmarks/fastrp_vs_prone.py``,
+    table in docs/embed.md); ``FastRP.paper()`` and ``FastRP.gds()`` are the published configurations.
 
     Parameters
     ----------
-    n_components : int
+    n_components : int, default=128
         Embedding dimension ``d``.
-    iteration_weights : sequence of float
+    iteration_weights : sequence of float, default=DEFAULTS["iteration_weights"]
         ``alpha_1..alpha_k`` (``k`` propagation steps). Paper: ``(0, 0, 1, 6.67)``; GDS ``(0, 1, 1)``.
-    normalization_strength : float
+    normalization_strength : float, default=DEFAULTS["normalization_strength"]
         ``beta``; ``r_v`` is scaled by ``deg_v^beta`` (paper -0.64, GDS 0).
-    self_influence : float >= 0
+    self_influence : float >= 0, default=0.0
         Weight of the hop-0 term ``rowL2(r_v)`` (GDS ``nodeSelfInfluence``); > 0 gives isolated nodes
         a non-zero embedding.
-    density : "sqrt" or float in (0, 1]
+    density : "sqrt" or float in (0, 1], default="sqrt"
         Fraction of non-zeros of ``R`` (``"sqrt"``: ``1/sqrt(n)``, the paper; GDS: ``1/3``).
-    projection : "sparse" or "gaussian"
-    normalize_each : bool
+    projection : {"sparse", "gaussian"}, default="sparse"
+        Law of the random matrix ``R``.
+    normalize_each : bool, default=True
         L2-normalise each ``N_i`` before the weighted sum (True in the paper's configs and GDS).
-    scale_output : bool
-        z-score every output column (the reference's ``sklearn.preprocessing.scale``; GDS: False).
-    propagate_normalized : bool
+    scale_output : bool, default=True
+        z-score every output column (the reference's ``sklearn.preprocessing.scale``; GDS: False);
+        with spectral propagation, the filtered embedding is z-scored again.
+    propagate_normalized : bool, default=DEFAULTS["propagate_normalized"]
         Propagate the normalised vectors (GDS) instead of the raw ``N_{i-1}`` (paper).
-    feature_ratio : float in [0, 1)
+    feature_ratio : float in [0, 1), default=0.0
         Share of the ``d`` columns built from node features (``fit(..., features=X)``).
-    direction : "out", "in" or "both"
-    column_block : int or None
+    direction : {"out", "in", "both"}, default="out"
+        Aggregate over out-neighbours, in-neighbours or ``A + A^T`` (self-loops counted once).
+    column_block : int or None, default=None
         Compute this many columns at a time to bound memory (see the module docstring).
-    keep_states : bool
+    keep_states : bool, default=False
         Keep the per-hop states (``k`` more ``n x d`` arrays) for exact :meth:`embed_new_nodes`.
-    dtype : np.float32 or np.float64
-    random_state : None, int, or numpy Generator/RandomState
+    dtype : {np.float32, np.float64}, default=np.float32
+        Working precision (the spectral step always runs in float32).
+    random_state : None, int, or numpy Generator/RandomState, default=None
         Seed of the hashed random matrix; ``None`` draws one (stored in ``random_seed_``).
-    verbose : bool
+    verbose : bool, default=False
         tqdm progress over the propagation steps.
+    spectral_propagation : None, bool, dict or SpectralPropagation, default=DEFAULTS["spectral_propagation"]
+        Step 5 of the module docstring: ProNE's spectral propagation applied to the (z-scored)
+        FastRP embedding. ``None``/``False``: off; ``True``: ProNE's defaults (order 10, mu 0.2,
+        theta 0.5, SVD); a dict of :class:`~graphsparse.embed.SpectralPropagation` parameters; or an
+        instance (cloned). :meth:`embed_new_nodes` is unavailable when it is on.
 
     Attributes
     ----------
-    embedding_ : ndarray (n_nodes, n_components)
-    n_features_in_ : int -- number of nodes of the fitted graph (the adjacency's column count).
-    n_nodes_, random_seed_, degree_, node_ids_, column_mean_, column_scale_, states_, timings_
+    embedding_ : ndarray of shape (n_nodes, n_components)
+        The embedding (float32 by default).
+    n_features_in_ : int
+        Number of nodes of the fitted graph (the adjacency's column count).
+    n_nodes_ : int
+        Same as ``n_features_in_``.
+    node_ids_ : ndarray of shape (n_nodes,)
+        Row ``i`` of ``embedding_`` belongs to node ``node_ids_[i]``: the ``node_ids`` passed to ``fit``,
+        else the graph's original node labels (``Graph.node_labels``, e.g. a networkx graph's nodes),
+        else ``0..n-1``. The pandas output of ``set_output(transform="pandas")`` is indexed by it.
+    random_seed_ : int
+        Seed actually used.
+    degree_ : ndarray of shape (n_nodes,)
+        Weighted degree of the propagation graph.
+    column_mean_, column_scale_ : ndarray of shape (n_components,)
+        The z-scoring of the FastRP embedding (before any spectral step).
+    spectral_propagation_ : SpectralPropagation or None
+        The fitted spectral step.
+    states_ : list of ndarray or None
+        Per-hop states (``keep_states=True``).
+    timings_ : dict
+        ``total_s``, ``propagate_s``, ``spectral_s``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphsparse.datasets import sbm
+    >>> from graphsparse.embed import FastRP
+    >>> graph = sbm([50, 50], np.array([[0.2, 0.01], [0.01, 0.2]]), seed=0)
+    >>> FastRP(n_components=16, random_state=0).fit_transform(graph).shape
+    (100, 16)
+    >>> paper = FastRP.paper(n_components=16, random_state=0).fit(graph)
+    >>> paper.transform([0, 1]).shape
+    (2, 16)
+    >>> FastRP.gds(n_components=16, random_state=0, spectral_propagation=True).fit(graph).embedding_.dtype
+    dtype('float32')
     """
 
-    def __init__(self, n_components=128, iteration_weights=(0.0, 0.0, 1.0, 6.67), normalization_strength=-0.64,
+    def __init__(self, n_components=128, iteration_weights=(0.0, 0.0) + (1.0,) * 32, normalization_strength=0.0,
                  self_influence=0.0, density="sqrt", projection="sparse", normalize_each=True,
-                 scale_output=True, propagate_normalized=False, feature_ratio=0.0, direction="out",
+                 scale_output=True, propagate_normalized=True, feature_ratio=0.0, direction="out",
                  column_block=None, keep_states=False, dtype=np.float32, random_state=None, verbose=False,
                  spectral_propagation=None):
         self.n_components = n_components
@@ -169,7 +223,8 @@ class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     # ------------------------------------------------------------------ constructors
     @classmethod
     def paper(cls, **overrides) -> "FastRP":
-        """The published BlogCatalog configuration (``[0,0,1,6.67]``, ``beta=-0.64``, z-scored)."""
+        """The published BlogCatalog configuration (``[0,0,1,6.67]``, ``beta=-0.64``, z-scored); the
+        golden tests against the authors' code pin it."""
         return cls(**{**PAPER_DEFAULTS, **overrides})
 
     @classmethod

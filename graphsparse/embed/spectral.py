@@ -126,11 +126,11 @@ class SpectralPropagation(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         or a dense square adjacency). Returns ``self``."""
         from graphsparse.embed.fastrp import _coerce_graph
 
-        order, _, theta = self._checked()
+        order, mu, theta = self._checked()
         graph = _coerce_graph(X)
-        return self._fit_graph(graph, order, theta)
+        return self._fit_graph(graph, order, mu, theta)
 
-    def _fit_graph(self, graph: Graph, order: int, theta: float):
+    def _fit_graph(self, graph: Graph, order: int, mu: float, theta: float):
         n = graph.num_nodes
         if n == 0:
             raise ValueError("X has no nodes; SpectralPropagation needs at least one node")
@@ -146,6 +146,7 @@ class SpectralPropagation(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                                tilde.data.astype(np.float32), n, graph.directed)
         self.degree_ = np.asarray(tilde.sum(axis=1), dtype=np.float64).ravel()
         self._inv_degree = (1.0 / self.degree_).astype(np.float32)
+        self._shift_graph(mu)
         k = np.arange(order)
         signs = np.where(k % 2 == 0, 1.0, -1.0)
         coefficients = 2.0 * signs * iv(k, theta)
@@ -184,12 +185,22 @@ class SpectralPropagation(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             filtered = _orthogonalize(filtered)
         return filtered
 
+    def _shift_graph(self, mu: float):
+        """``M = (1 - mu) I - D~^-1 A~ = -D~^-1 (A~ - (1 - mu) D~)``: one SpMM with row scale ``-1/d~``
+        on ``B = A~ - (1 - mu) D~`` (same pattern as ``A~``, whose diagonal is always stored)."""
+        op = self.operator_
+        rows = np.repeat(np.arange(op.num_nodes), np.diff(op.indptr))
+        diagonal = rows == op.indices
+        weights = op.weights.astype(np.float64)
+        weights[diagonal] -= (1.0 - mu) * self.degree_[rows[diagonal]]
+        self._shifted = (float(mu), op.with_weights(weights.astype(np.float32)), -self._inv_degree)
+
     def _apply_m(self, x: np.ndarray, out: np.ndarray, mu: float) -> np.ndarray:
-        """``out = M x = (1 - mu) x - D~^-1 A~ x``."""
-        spmm(self.operator_, x, out, row_scale=self._inv_degree)
-        out *= np.float32(-1.0)
-        out += np.float32(1.0 - mu) * x
-        return out
+        """``out = M x = (1 - mu) x - D~^-1 A~ x`` (one fused SpMM)."""
+        if self._shifted[0] != mu:
+            self._shift_graph(mu)
+        _, shifted, row_scale = self._shifted
+        return spmm(shifted, x, out, row_scale=row_scale)
 
     def _chebyshev(self, emb: np.ndarray, order: int, mu: float) -> np.ndarray:
         coefficients = self.coefficients_.astype(np.float32)
@@ -209,9 +220,11 @@ class SpectralPropagation(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         nxt = np.empty_like(emb)
         for i in steps:
             self._apply_m(self._apply_m(cur, tmp, mu), nxt, mu)  # T_i = M (M T_{i-1}) - 2 T_{i-1} - T_{i-2}
-            nxt -= np.float32(2.0) * cur
+            nxt -= cur
+            nxt -= cur
             nxt -= prev
-            conv += coefficients[i] * nxt
+            np.multiply(nxt, coefficients[i], out=tmp)
+            conv += tmp
             recycled = prev if prev is not emb else np.empty_like(emb)
             prev, cur, nxt = cur, nxt, recycled
         np.subtract(emb, conv, out=tmp)  # E - C
@@ -232,11 +245,20 @@ class SpectralPropagation(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
 def _orthogonalize(matrix: np.ndarray) -> np.ndarray:
     """ProNE's ``get_embedding_dense``: ``rowL2(U sqrt(S))`` of the thin SVD ``F = U S V^T``, deterministic signs.
 
-    Computed from the ``d x d`` Gram matrix (float64): ``F^T F = V S^2 V^T`` and ``U sqrt(S) = F V S^-1/2``
+    Computed from the ``d x d`` Gram matrix (float32 product, float64 eigen-solve): ``F^T F = V S^2 V^T`` and ``U sqrt(S) = F V S^-1/2``
     (``O(n d^2)``, one pass over ``F``; LAPACK's thin SVD of a tall float32 matrix was 5-30x slower here).
     Directions with ``s <= 1e-6 s_max`` (numerically null) are returned as zero columns.
     """
-    gram = matrix.T.astype(np.float64) @ matrix.astype(np.float64)
+    from threadpoolctl import threadpool_limits
+
+    # single-threaded BLAS/LAPACK: on a loaded machine OpenBLAS's spinning threads made the 128 x 128
+    # eigen-solve take 1.5 s instead of milliseconds
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _orthogonalize_blas(matrix)
+
+
+def _orthogonalize_blas(matrix: np.ndarray) -> np.ndarray:
+    gram = (matrix.T @ matrix).astype(np.float64)  # float32 GEMM (one pass), eigen-solve in float64
     eigvals, vectors = np.linalg.eigh(gram)
     order = np.argsort(eigvals)[::-1]
     eigvals, vectors = np.maximum(eigvals[order], 0.0), vectors[:, order]
@@ -244,7 +266,7 @@ def _orthogonalize(matrix: np.ndarray) -> np.ndarray:
     keep = s > 1e-6 * max(s[0], np.finfo(np.float64).tiny) if s.size else s > 0
     scale = np.zeros_like(s)
     scale[keep] = s[keep] ** -0.5
-    u = (matrix.astype(np.float64) @ (vectors * scale)).astype(np.float32)  # U sqrt(S) = F V S^-1/2
+    u = matrix @ (vectors * scale).astype(np.float32)  # U sqrt(S) = F V S^-1/2
     pivot = np.argmax(np.abs(u), axis=0)
     signs = np.sign(u[pivot, np.arange(u.shape[1])])
     u *= np.where(signs == 0, 1.0, signs).astype(u.dtype)

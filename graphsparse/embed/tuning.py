@@ -7,7 +7,7 @@ values. :class:`FastRPTuner` does that automatically, and optionally also search
 the propagation (how many steps and which weights, which random projection):
 
 1. Validation protocol: only the nodes labelled in ``y`` are used (give the evaluation's test nodes
-   the label -1 / an all-zero row and they are never seen). ``n_splits`` random splits of those
+   the label -1 / an all-zero row, or pass ``fit(..., train_idx=train)``, and they are never seen). ``n_splits`` random splits of those
    nodes (``train_fraction`` for the classifier, the rest scored), drawn from ``random_state``; a
    candidate's score is the mean over the splits (``n_splits = 1``: the paper's single split).
 2. Search space (every candidate is a point of it):
@@ -27,8 +27,13 @@ the propagation (how many steps and which weights, which random projection):
         ``{"iteration_weights": (0, 1, 1), "propagate_normalized": True}``;
    c. ``projections`` -- the random matrix ``R``: ``"sparse"`` (density ``1/sqrt(n)`` by default)
       and/or ``"gaussian"`` (``None``: the base projection only).
+   d. ``spectral_options`` -- FastRP's ``spectral_propagation`` (default: off and ProNE's filter).
 
-   ``search="random"``: after the first candidate, the structural choices (scheme x projection) are
+   Default space: ``FastRP()``'s defaults first (``include_default``), then ``"paper"`` and
+   ``("flat", 8/16/32)`` x spectral propagation off/on (``DEFAULT_SCHEMES``, ``DEFAULT_SPECTRAL``).
+
+   ``search="random"``: after the first candidate(s), the structural choices (scheme x projection x
+   spectral option) are
    visited round-robin in a seeded random order -- every combination is tried equally often -- and
    ``beta`` (and ``alpha_k`` for ``"paper"``) are drawn at random (``rng = default_rng(random_state)``;
    with the default space the stream is exactly that of the paper-only tuner). ``search="grid"``:
@@ -124,34 +129,86 @@ def _scheme_label(scheme) -> str:
 
 
 class FastRPTuner(BaseEstimator):
-    """Random/grid search of ``beta``, the iteration-weight scheme and the projection (module doc).
+    """Random/grid search of FastRP's configuration on a validation split of the labelled nodes.
+
+    See the module docstring for the numbered protocol. The default search space starts with
+    ``FastRP()``'s defaults, then visits the paper scheme and flat 8/16/32-step GDS-style schemes,
+    each with and without ProNE spectral propagation, with random ``beta`` (and last weight).
+
+    Rule on labels: only rows of ``y`` that are labelled (class id >= 0 / a non-zero multi-hot row),
+    and, when ``fit(..., train_idx=...)`` is given, only those rows, are ever read. Inside an outer
+    evaluation, pass the outer training nodes as ``train_idx`` (or unlabel the test nodes): a test
+    label then cannot influence the choice (tested: changing test labels never changes it).
 
     Parameters
     ----------
-    n_components : int -- dimension used while tuning (the paper: 64).
-    n_trials : int -- number of candidates (grid: the grid, capped by it).
-    time_budget_s : float or None -- no new trial after this many seconds.
-    search : "random" or "grid"
-    beta_range : (low, high) -- uniform range of ``normalization_strength``.
-    last_weight_range : (low, high) -- log-uniform range of the last iteration weight (> 0), ``"paper"`` scheme.
-    grid_size : int -- points per axis for ``search="grid"``.
-    base_params : dict or None -- other FastRP parameters (default: the paper's; ``iteration_weights``
-        gives the fixed leading weights of the ``"paper"`` scheme; its last entry is what is tuned).
-    train_fraction : float in (0, 1) -- share of the labelled nodes the classifier is trained on.
-    scorer : callable ``(embedding, y, train_idx, val_idx) -> float`` (higher is better) or None;
-        overrides ``scoring`` (kept for backwards compatibility).
-    random_state : int or None
-    verbose : bool -- tqdm progress over the candidates.
-    weight_schemes : sequence or None -- iteration-weight families (module doc, 2b): ``"paper"``,
-        ``("flat", m)`` / ``("flat", m, z)``, or a dict of FastRP parameters. None: ``("paper",)``.
-    projections : sequence of "sparse"/"gaussian", or None (the base projection only).
-    scoring : "macro", "micro" or callable -- validation objective (module doc, 3).
-    n_splits : int -- random validation splits averaged per candidate.
+    n_components : int, default=64
+        Dimension used while tuning (the paper: 64).
+    n_trials : int, default=20
+        Number of candidates (grid: the grid, capped by it).
+    time_budget_s : float or None, default=None
+        No new candidate starts after this many seconds (at least one always runs).
+    search : {"random", "grid"}, default="random"
+    beta_range : tuple of float, default=(-1.0, 0.0)
+        Uniform range of ``normalization_strength``.
+    last_weight_range : tuple of float, default=(1.0, 64.0)
+        Log-uniform range of the last iteration weight (> 0), ``"paper"`` scheme.
+    grid_size : int, default=5
+        Points per axis for ``search="grid"``.
+    base_params : dict or None, default=None
+        Other FastRP parameters (default: the paper's; ``iteration_weights`` gives the fixed leading
+        weights of the ``"paper"`` scheme; its last entry is what is tuned).
+    train_fraction : float in (0, 1), default=0.1
+        Share of the labelled nodes the validation classifier is trained on.
+    scorer : callable or None, default=None
+        ``(embedding, y, train_idx, val_idx) -> float`` (higher is better); overrides ``scoring``.
+    random_state : int or None, default=0
+    verbose : bool, default=False
+        tqdm progress over the candidates.
+    weight_schemes : sequence or None, default=None
+        Iteration-weight families (module doc, 2b): ``"paper"``, ``("flat", m)`` / ``("flat", m, z)``,
+        or a dict of FastRP parameters. None: ``DEFAULT_SCHEMES`` = paper + flat 8/16/32.
+    projections : sequence of {"sparse", "gaussian"} or None, default=None
+        None: the base projection only.
+    scoring : {"macro", "micro"} or callable, default="macro"
+        Validation objective (module doc, 3); works for multi-label (multi-hot) ``y``.
+    n_splits : int, default=1
+        Random validation splits averaged per candidate.
+    spectral_options : sequence or None, default=None
+        Values of FastRP's ``spectral_propagation`` to search (None, True, dicts); None:
+        ``DEFAULT_SPECTRAL = (None, True)``.
+    include_default : bool, default=True
+        Evaluate ``FastRP()``'s defaults first, so the choice is never worse than the defaults on
+        the validation splits.
 
     Attributes
     ----------
-    best_params_, best_score_, best_scheme_ (label: "paper", "flat<m>+<z>z" or "custom"), base_params_, trials_ (one dict per candidate: its parameters, ``scheme``,
-    ``score``, ``split_scores``, ``seconds``), train_idx_ / val_idx_ (first split), splits_, elapsed_s_.
+    best_params_ : dict
+        Structural parameters of the best candidate (``normalization_strength``, ``iteration_weights``,
+        ``projection``, ``propagate_normalized``, ``spectral_propagation``).
+    best_score_ : float
+    best_scheme_ : str
+        ``"default"``, ``"paper"``, ``"flat<m>+<z>z"`` or ``"custom"``.
+    base_params_ : dict
+    trials_ : list of dict
+        One per candidate: its parameters, ``scheme``, ``score``, ``split_scores``, ``seconds``.
+    train_idx_, val_idx_ : ndarray
+        First validation split; ``splits_`` holds all of them.
+    elapsed_s_ : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphsparse.datasets import sbm
+    >>> from graphsparse.embed import FastRPTuner
+    >>> graph, y = sbm([60, 60], np.array([[0.15, 0.01], [0.01, 0.15]]), seed=0, return_labels=True)
+    >>> train = np.arange(0, 120, 2)                      # the only labels the tuner may read
+    >>> tuner = FastRPTuner(n_components=16, n_trials=4, time_budget_s=30, random_state=0)
+    >>> tuner = tuner.fit(graph, y, train_idx=train)
+    >>> tuner.trials_[0]["scheme"]
+    'default'
+    >>> tuner.best_estimator(n_components=32).fit_transform(graph).shape
+    (120, 32)
     """
 
     def __init__(self, n_components=64, n_trials=20, time_budget_s=None, search="random", beta_range=(-1.0, 0.0),
