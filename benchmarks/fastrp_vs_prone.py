@@ -38,6 +38,7 @@ sys.path.insert(0, ROOT)
 
 from benchmarks._common import write_result  # noqa: E402
 from benchmarks.fastrp_quality import evaluate_multilabel, evaluation_perms  # noqa: E402
+from benchmarks.fastrp_speed import _HWM  # noqa: E402
 
 GRAPHS = ["blogcatalog", "dblp", "cora", "citeseer", "cora_ml", "polblogs", "tolokers", "squirrel_directed",
           "citeseer_directed"]
@@ -136,14 +137,9 @@ def _jsonable(params):
 
 # nodevectors ProNE in its own process, timed warm: a first fit on a small ring compiles csrgraph's Numba
 # functions (about 25 s here, not cached), which the timing of the real fit must not include (ours is cached)
-_PRONE_SCRIPT = r"""
+_PRONE_SCRIPT = _HWM + r"""
 import json, sys, time
 import numpy as np, scipy.sparse as sp
-def hwm_mb():
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
 edges = np.load(sys.argv[1])
 n = int(sys.argv[2])
 import nodevectors

@@ -7,18 +7,14 @@ import pytest
 
 from graphsparse.embed import DEFAULTS, FastRP, FastRPTuner, embedding_cv_score
 from graphsparse.embed.tuning import DEFAULT_SCHEMES, DEFAULT_SPECTRAL
-from graphsparse.graph import as_graph
 
 
 def planted_partition(rng, n=160, blocks=4, p_in=0.12, p_out=0.015):
-    y = np.repeat(np.arange(blocks), n // blocks)
-    prob = np.where(y[:, None] == y[None, :], p_in, p_out)
-    upper = np.triu(rng.random((n, n)) < prob, 1)
-    src, dst = np.nonzero(upper)
-    ring = np.arange(n)
-    edge_index = np.concatenate([np.stack([src, dst]), np.stack([dst, src]),
-                                 np.stack([ring, (ring + 1) % n]), np.stack([(ring + 1) % n, ring])], axis=1)
-    return as_graph(edge_index, num_nodes=n, directed=False), y
+    from graphsparse.datasets import sbm
+
+    probs = np.full((blocks, blocks), p_out) + np.eye(blocks) * (p_in - p_out)
+    graph, y = sbm([n // blocks] * blocks, probs, seed=int(rng.integers(2**31)), return_labels=True)
+    return graph, np.asarray(y, dtype=np.int64)
 
 
 def test_default_space_covers_schemes_and_spectral_and_starts_with_defaults(rng):
