@@ -7,25 +7,28 @@ with adjacency ``A`` (weights >= 0):
 
 1. ``A~ = I + A`` (a unit self-loop added to every node), ``D~ = diag(A~ 1)``,
    normalised Laplacian (random-walk form) ``L = I - D~^-1 A~`` and ``M = L - mu I``.
-2. Band-pass filter ``g(lambda) = exp(-theta/2 ((lambda - mu)^2 - 1))`` expanded in Chebyshev
-   polynomials of ``X = M^2 / 2 - I`` with modified Bessel coefficients ``I_i(theta)``
-   (``exp(-theta x) = I_0(theta) + 2 sum_i (-1)^i I_i(theta) T_i(x)``):
+2. Band-pass filter: ``C ~= exp(-theta X) E`` with ``X = M^2 / 2 - I`` (a Gaussian-shaped filter of
+   the Laplacian's spectrum centred at ``mu``), by its Chebyshev series with modified Bessel
+   coefficients (Jacobi-Anger: ``exp(-theta x) = I_0(theta) + 2 sum_i (-1)^i I_i(theta) T_i(x)``),
+   truncated after ``order`` terms:
 
    * ``T_0 = E``, ``T_1 = X E = M (M E) / 2 - E``, ``T_i = 2 X T_{i-1} - T_{i-2} = M (M T_{i-1}) - 2 T_{i-1} - T_{i-2}``;
    * ``C = I_0(theta) T_0 - 2 I_1(theta) T_1 + 2 sum_{i=2}^{order-1} (-1)^i I_i(theta) T_i``.
 
-3. ``F = A~ (E - C)`` (``E - C``: the propagated signal with the low-pass part removed, smoothed
-   once more over ``A~``, exactly as the reference code; the paper writes ``D^-1 A (E - C)``).
+3. ``F = A~ (E - C)`` (the signal with the filtered part removed, aggregated once more over ``A~``),
+   exactly as the reference code.
 4. ``orthogonalize=True`` (ProNE's ``get_embedding_dense``): ``F = U S V^T`` (thin SVD), output
-   ``rowL2(U sqrt(S))``. Column signs are fixed (largest-magnitude entry of every column positive),
-   so the result is deterministic; the reference leaves them to LAPACK.
+   ``rowL2(U sqrt(S))``, computed from the ``d x d`` Gram matrix (``U sqrt(S) = F V S^-1/2``). Column
+   signs are fixed (largest-magnitude entry of every column positive), so the result is
+   deterministic; the reference leaves them to LAPACK.
 
 ``order = 1`` returns ``E`` unchanged (the reference's shortcut). Cost: ``2 (order - 1) + 1`` sparse
 times dense products of width ``d`` plus a thin SVD (``O(n d^2)``); working set ``5 n d`` floats.
 
 Deliberate deviations from the reference: float32 throughout (the reference is float64; the
 dense-NumPy test agrees to float32 round-off), deterministic SVD signs, and the products run on
-:func:`graphsparse.ops.spmm` (``D~^-1`` as a fused row scale) instead of SciPy.
+:func:`graphsparse.ops.spmm` (``M`` as one SpMM: ``-D~^-1`` as a fused row scale on
+``A~ - (1 - mu) D~``) instead of SciPy.
 """
 from __future__ import annotations
 
