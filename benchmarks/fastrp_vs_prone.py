@@ -47,6 +47,7 @@ COMPARE_ORDER = ["cora", "citeseer", "cora_ml", "polblogs", "squirrel_directed",
                  "blogcatalog", "dblp"]  # cheap graphs first
 MAIN_GRAPHS = ("blogcatalog", "dblp")
 LARGE_GRAPHS = ("blogcatalog", "dblp", "tolokers")
+N_JOBS = 1  # joblib workers of the one-vs-rest evaluation classifier (--jobs)
 D = 128
 
 
@@ -87,7 +88,7 @@ def load(name):
 def score(embedding, labels, mask, ratios, perms):
     """micro/macro-F1 per ratio on the labelled nodes (``fastrp_quality.evaluate_multilabel``)."""
     idx = np.flatnonzero(mask)
-    return evaluate_multilabel(embedding[idx], labels[idx], ratios=ratios, perms=perms, quiet=True)
+    return evaluate_multilabel(embedding[idx], labels[idx], ratios=ratios, perms=perms, quiet=True, n_jobs=N_JOBS)
 
 
 def part_select(args) -> dict:
@@ -356,7 +357,10 @@ def main(argv=None):
     parser.add_argument("--tune-dim", type=int, default=32, help="tuner dimension (final: 128)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name", default="fastrp_vs_prone")
+    parser.add_argument("--jobs", type=int, default=1, help="workers of the evaluation's one-vs-rest classifier")
     args = parser.parse_args(argv)
+    global N_JOBS
+    N_JOBS = args.jobs
     import torch
 
     torch.set_num_threads(1)
