@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 
@@ -290,31 +289,6 @@ def blogcatalog_tuned(args, data, labels, shuffles, per_ratio=False) -> dict:
                 at_least_notebook=_at_least(scores, NOTEBOOK))
 
 
-_PRONE_SCRIPT = r"""
-import json, sys, time
-import numpy as np, scipy.sparse as sp
-def hwm_mb():
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-edges = np.load(sys.argv[1])
-n = int(sys.argv[2])
-import nodevectors
-# nodevectors 0.1.23 cannot take a networkx graph on networkx 3.x (it calls the removed
-# nx.adj_matrix), so it gets the symmetric SciPy CSR adjacency, which its csrgraph accepts
-A = sp.coo_matrix((np.ones(edges.shape[1], np.float32), (edges[0], edges[1])), shape=(n, n))
-A = (A + A.T).tocsr()
-t0 = time.perf_counter()
-model = nodevectors.ProNE(n_components=128)
-model.fit(A)
-emb = np.stack([model.model[i] for i in range(n)])
-elapsed = time.perf_counter() - t0
-np.save(sys.argv[3], np.asarray(emb, dtype=np.float32))
-print(json.dumps(dict(embed_s=elapsed, peak_rss_mb=hwm_mb())))
-"""
-
-
 def _dblp_configs():
     from graphsparse.embed import FastRP
 
@@ -338,7 +312,6 @@ DBLP_CONFIGS = None
 def dblp(args) -> dict:
     global DBLP_CONFIGS
     DBLP_CONFIGS = _dblp_configs()
-    import tempfile
 
     from graphsparse.datasets import load_dataset
 
@@ -357,26 +330,18 @@ def dblp(args) -> dict:
         out[key] = dict(variant=factory.__name__,
                         params={k: (list(v) if isinstance(v, tuple) else v) for k, v in fastrp_params.items()},
                         embed_s=fastrp_s, scores=evaluate_multiclass(emb, y, shuffles=shuffles, n_jobs=args.jobs))
-    # ProNE (nodevectors) in a subprocess: its own peak memory, and a failure cannot stop this benchmark
-    with tempfile.TemporaryDirectory() as tmp:
-        edges = data.edge_index.numpy()
-        edges = edges[:, edges[0] < edges[1]]
-        np.save(os.path.join(tmp, "edges.npy"), edges)
-        emb_path = os.path.join(tmp, "prone.npy")
-        proc = subprocess.run([sys.executable, "-c", _PRONE_SCRIPT, os.path.join(tmp, "edges.npy"), str(n), emb_path],
-                              capture_output=True, text=True, timeout=1800)
-        if proc.returncode != 0:
-            out["prone"] = dict(error="nodevectors.ProNE failed in this run",
-                                stderr_tail=proc.stderr[-2000:], returncode=proc.returncode)
-            print(out["prone"]["stderr_tail"], flush=True)
-        else:
-            import json
+    # ProNE (nodevectors) in a subprocess, timed warm (fastrp_vs_prone.run_prone): its own peak memory,
+    # and a failure cannot stop this benchmark
+    from benchmarks.fastrp_vs_prone import run_prone
 
-            info = json.loads(proc.stdout.strip().splitlines()[-1])
-            print(f"DBLP ProNE: {info['embed_s']:.2f} s", flush=True)
-            prone_emb = np.load(emb_path)
-            out["prone"] = dict(package="nodevectors", n_components=128, **info,
-                                scores=evaluate_multiclass(prone_emb, y, shuffles=shuffles, n_jobs=args.jobs))
+    prone_emb, info = run_prone(data, n)
+    if prone_emb is None:
+        out["prone"] = dict(info, error="nodevectors.ProNE failed in this run")
+        print(out["prone"].get("stderr_tail", ""), flush=True)
+    else:
+        print(f"DBLP ProNE: {info['embed_s']:.2f} s", flush=True)
+        out["prone"] = dict(package="nodevectors", n_components=128, **info,
+                            scores=evaluate_multiclass(prone_emb, y, shuffles=shuffles, n_jobs=args.jobs))
     if args.tuned_dblp:
         out["fastrp_tuned"] = dblp_tuned(args, data, y, shuffles, out.get("prone", {}).get("embed_s"))
     if "scores" in out.get("prone", {}):

@@ -15,6 +15,9 @@
    that only reads, for every stored edge, the neighbour's row of X (nnz * d * 4 bytes, in CSR
    order) and sums it into a per-thread buffer. Target: step <= 1.5x bound.
 3. R-MAT, 1M nodes / 10M undirected edges, d = 256: time and peak RSS of ours (``--skip-rmat``).
+4. ``--float32-baseline``: ours vs a plain float32 SciPy FastRP (``P @ X`` on a float32 CSR,
+   ``normalize``, weighted sum, ``scale``; same paper configuration) on the BA graph, d = 512 and
+   128, two interleaved rounds of best-of-2/3 children (``fastrp_speed_float32.json``).
 
 ``--quick``: 20k-node BA graph, no R-MAT. ``--scale``: the 3-size scaling run for docs/embed.md.
 """
@@ -108,6 +111,42 @@ for _ in range(2):
     del emb
 print(json.dumps(dict(first_fit_s=first, embed_s=min(times), repeat_s=times, peak_rss_mb=peak_first,
                       base_rss_mb=base_rss)))
+"""
+
+
+# a plain float32 SciPy FastRP (paper configuration, no fusion): what a user writes without our kernel
+_SCIPY32 = _HWM + r"""
+import json, sys, time
+import numpy as np, scipy.sparse as sp
+from sklearn.preprocessing import normalize, scale
+path, d = sys.argv[1], int(sys.argv[2])
+with np.load(path) as f:
+    A = sp.csr_matrix((np.ones(f["indices"].shape[0], np.float32), f["indices"], f["indptr"]),
+                      shape=(int(f["num_nodes"]),) * 2)
+weights, beta = [0.0, 0.0, 1.0, 6.67], -0.64
+def fastrp32():
+    n = A.shape[0]
+    deg = np.asarray(A.sum(axis=1)).ravel().astype(np.float32)
+    P = (sp.diags(1.0 / deg) @ A).astype(np.float32).tocsr()
+    s = np.sqrt(n)
+    rng = np.random.default_rng(0)
+    u = rng.random((n, d), dtype=np.float32)
+    value = np.float32(np.sqrt(s / d))
+    R = np.where(u < 0.5 / s, value, np.where(u < 1.0 / s, -value, np.float32(0.0)))
+    cur = P @ (R * (deg ** beta)[:, None])
+    out = np.zeros((n, d), np.float32)
+    for w in weights:
+        if w:
+            out += np.float32(w) * normalize(cur)
+        cur = P @ cur
+    return scale(out)
+times = []
+for _ in range(3):
+    t0 = time.perf_counter()
+    emb = fastrp32()
+    times.append(time.perf_counter() - t0)
+    del emb
+print(json.dumps(dict(embed_s=min(times), repeat_s=times, dtype="float32", peak_rss_mb=hwm_mb())))
 """
 
 
@@ -215,10 +254,32 @@ def main(argv=None):
     parser.add_argument("--skip-ba", action="store_true")
     parser.add_argument("--scale", action="store_true", help="3-size scaling run (R-MAT, d=64/256) only")
     parser.add_argument("--name", default=None)
+    parser.add_argument("--float32-baseline", action="store_true",
+                        help="only ours vs a plain float32 SciPy FastRP on the BA graph (d=512, 128), interleaved")
     args = parser.parse_args(argv)
     figures = dict(config=dict(iteration_weights=list(WEIGHTS), normalization_strength=BETA, k=4),
                    load_avg_1m_at_start=os.getloadavg()[0])
     tmp = tempfile.mkdtemp(prefix="fastrp_speed_")
+    if args.float32_baseline:
+        n = 20_000 if args.quick else 100_000
+        graph = ba_graph(n, 10)
+        path = os.path.join(tmp, "ba.npz")
+        graph.save(path)
+        figures["ba_graph"] = dict(num_nodes=n, m=10, undirected_edges=graph.num_edges // 2)
+        for d in (512, 128):
+            ours, base = [], []
+            for _ in range(2):  # interleaved rounds; each child is itself a best of 2-3
+                ours.append(run_child(_OURS, path, d, ROOT))
+                base.append(run_child(_SCIPY32, path, d))
+            best_ours = min(r["embed_s"] for r in ours if "error" not in r)
+            best_base = min(r["embed_s"] for r in base if "error" not in r)
+            figures[str(d)] = dict(graphsparse=ours, scipy_float32=base, graphsparse_s=best_ours,
+                                   scipy_float32_s=best_base, speedup_vs_scipy_float32=best_base / best_ours)
+            print(d, figures[str(d)]["speedup_vs_scipy_float32"], best_ours, best_base, flush=True)
+        figures["machine_at_end"] = machine_info()
+        write_result(args.name or "fastrp_speed_float32", figures)
+        shutil.rmtree(tmp, ignore_errors=True)
+        return
     if args.scale:
         from graphsparse.datasets import rmat
 

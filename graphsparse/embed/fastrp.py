@@ -18,6 +18,11 @@ Algorithm (``P`` = propagation matrix, ``k = len(iteration_weights)``):
 4. ``z = self_influence * rowL2(r) + sum_i alpha_i * rowL2(N_i)`` (``rowL2`` only when
    ``normalize_each``), then, when ``scale_output``, every column is z-scored
    (``sklearn.preprocessing.scale``, population std, constant columns left unscaled).
+5. Optional (``spectral_propagation``): ProNE's spectral propagation (Zhang et al., IJCAI 2019)
+   ``z <- rowL2(U sqrt(S))`` of the SVD of ``A~ (z - C(z))``, ``C`` the Chebyshev expansion of a
+   band-pass filter on the normalised Laplacian of ``A~ = I + A`` (see
+   :mod:`graphsparse.embed.spectral`), z-scored again when ``scale_output``. Not in the FastRP paper:
+   an addition, chosen by evidence for ``FastRP()``'s defaults (docs/embed.md).
 
 Direction: ``"out"`` aggregates over out-neighbours (row ``v`` of the CSR), ``"in"`` over
 in-neighbours (the transpose), ``"both"`` over ``A + A^T`` (reciprocal edges summed, as a GDS
@@ -46,20 +51,26 @@ import time
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.exceptions import NotFittedError
 
 from graphsparse._validation import as_index_array, check_finite, check_node_ids, check_positive_int, to_numpy
 from graphsparse.graph import Graph, as_graph
 from graphsparse.embed import _kernels
 
-__all__ = ["FastRP", "PAPER_DEFAULTS", "GDS_DEFAULTS"]
+__all__ = ["FastRP", "DEFAULTS", "PAPER_DEFAULTS", "GDS_DEFAULTS"]
 
 PAPER_DEFAULTS = dict(iteration_weights=(0.0, 0.0, 1.0, 6.67), normalization_strength=-0.64,
                       self_influence=0.0, density="sqrt", normalize_each=True, scale_output=True,
                       propagate_normalized=False)
 GDS_DEFAULTS = dict(iteration_weights=(0.0, 1.0, 1.0), normalization_strength=0.0, self_influence=0.0,
                     density=1.0 / 3.0, normalize_each=True, scale_output=False, propagate_normalized=True)
+
+#: ``FastRP()``'s defaults (chosen by evidence: benchmarks/fastrp_vs_prone.py, docs/embed.md)
+#: a flat 32-step scheme after 2 zero weights, GDS propagation (normalised vectors propagate), beta = 0,
+#: on the paper's sparse R and z-scored output; best average rank of the configurations compared
+DEFAULTS = dict(PAPER_DEFAULTS, iteration_weights=(0.0, 0.0) + (1.0,) * 32, normalization_strength=0.0,
+                propagate_normalized=True, projection="sparse", spectral_propagation=None)
 
 _FEATURE_STREAM = 1
 _BASE_STREAM = 0
@@ -89,53 +100,100 @@ def _coerce_graph(X, name: str = "X") -> Graph:
     return as_graph(X, name=name)
 
 
-class FastRP(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
-    """FastRP node embeddings (paper and Neo4j GDS variants) -- see the module docstring.
+class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """FastRP node embeddings (paper and Neo4j GDS variants, optional ProNE spectral propagation).
+
+    See the module docstring for the numbered algorithm. ``FastRP()``'s defaults are ``DEFAULTS``,
+    chosen by average rank over the 9 labelled shared graphs (``benchmarks/fastrp_vs_prone.py``,
+    table in docs/embed.md); ``FastRP.paper()`` and ``FastRP.gds()`` are the published configurations.
 
     Parameters
     ----------
-    n_components : int
+    n_components : int, default=128
         Embedding dimension ``d``.
-    iteration_weights : sequence of float
+    iteration_weights : sequence of float, default=DEFAULTS["iteration_weights"]
         ``alpha_1..alpha_k`` (``k`` propagation steps). Paper: ``(0, 0, 1, 6.67)``; GDS ``(0, 1, 1)``.
-    normalization_strength : float
+    normalization_strength : float, default=DEFAULTS["normalization_strength"]
         ``beta``; ``r_v`` is scaled by ``deg_v^beta`` (paper -0.64, GDS 0).
-    self_influence : float >= 0
+    self_influence : float >= 0, default=0.0
         Weight of the hop-0 term ``rowL2(r_v)`` (GDS ``nodeSelfInfluence``); > 0 gives isolated nodes
         a non-zero embedding.
-    density : "sqrt" or float in (0, 1]
+    density : "sqrt" or float in (0, 1], default="sqrt"
         Fraction of non-zeros of ``R`` (``"sqrt"``: ``1/sqrt(n)``, the paper; GDS: ``1/3``).
-    projection : "sparse" or "gaussian"
-    normalize_each : bool
+    projection : {"sparse", "gaussian"}, default="sparse"
+        Law of the random matrix ``R``.
+    normalize_each : bool, default=True
         L2-normalise each ``N_i`` before the weighted sum (True in the paper's configs and GDS).
-    scale_output : bool
-        z-score every output column (the reference's ``sklearn.preprocessing.scale``; GDS: False).
-    propagate_normalized : bool
+    scale_output : bool, default=True
+        z-score every output column (the reference's ``sklearn.preprocessing.scale``; GDS: False);
+        with spectral propagation, the filtered embedding is z-scored again.
+    propagate_normalized : bool, default=DEFAULTS["propagate_normalized"]
         Propagate the normalised vectors (GDS) instead of the raw ``N_{i-1}`` (paper).
-    feature_ratio : float in [0, 1)
+    feature_ratio : float in [0, 1), default=0.0
         Share of the ``d`` columns built from node features (``fit(..., features=X)``).
-    direction : "out", "in" or "both"
-    column_block : int or None
+    direction : {"out", "in", "both"}, default="out"
+        Aggregate over out-neighbours, in-neighbours or ``A + A^T`` (self-loops counted once).
+    column_block : int or None, default=None
         Compute this many columns at a time to bound memory (see the module docstring).
-    keep_states : bool
+    keep_states : bool, default=False
         Keep the per-hop states (``k`` more ``n x d`` arrays) for exact :meth:`embed_new_nodes`.
-    dtype : np.float32 or np.float64
-    random_state : None, int, or numpy Generator/RandomState
+    dtype : {np.float32, np.float64}, default=np.float32
+        Working precision (the spectral step always runs in float32).
+    random_state : None, int, or numpy Generator/RandomState, default=None
         Seed of the hashed random matrix; ``None`` draws one (stored in ``random_seed_``).
-    verbose : bool
+    verbose : bool, default=False
         tqdm progress over the propagation steps.
+    spectral_propagation : None, bool, dict or SpectralPropagation, default=DEFAULTS["spectral_propagation"]
+        Step 5 of the module docstring: ProNE's spectral propagation applied to the (z-scored)
+        FastRP embedding. ``None``/``False``: off; ``True``: ProNE's defaults (order 10, mu 0.2,
+        theta 0.5, SVD); a dict of :class:`~graphsparse.embed.SpectralPropagation` parameters; or an
+        instance (cloned). :meth:`embed_new_nodes` is unavailable when it is on.
 
     Attributes
     ----------
-    embedding_ : ndarray (n_nodes, n_components)
-    n_features_in_ : int -- number of nodes of the fitted graph (the adjacency's column count).
-    n_nodes_, random_seed_, degree_, node_ids_, column_mean_, column_scale_, states_, timings_
+    embedding_ : ndarray of shape (n_nodes, n_components)
+        The embedding (float32 by default).
+    n_features_in_ : int
+        Number of nodes of the fitted graph (the adjacency's column count).
+    n_nodes_ : int
+        Same as ``n_features_in_``.
+    node_ids_ : ndarray of shape (n_nodes,)
+        Row ``i`` of ``embedding_`` belongs to node ``node_ids_[i]``: the ``node_ids`` passed to ``fit``,
+        else the graph's original node labels (``Graph.node_labels``, e.g. a networkx graph's nodes),
+        else ``0..n-1``. The pandas output of ``set_output(transform="pandas")`` is indexed by it.
+    random_seed_ : int
+        Seed actually used.
+    degree_ : ndarray of shape (n_nodes,)
+        Weighted degree of the propagation graph.
+    column_mean_, column_scale_ : ndarray of shape (n_components,)
+        The z-scoring of the FastRP embedding (before any spectral step).
+    spectral_propagation_ : SpectralPropagation or None
+        The fitted spectral step.
+    states_ : list of ndarray or None
+        Per-hop states (``keep_states=True``).
+    timings_ : dict
+        ``total_s``, ``propagate_s``, ``spectral_s``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphsparse.datasets import sbm
+    >>> from graphsparse.embed import FastRP
+    >>> graph = sbm([50, 50], np.array([[0.2, 0.01], [0.01, 0.2]]), seed=0)
+    >>> FastRP(n_components=16, random_state=0).fit_transform(graph).shape
+    (100, 16)
+    >>> paper = FastRP.paper(n_components=16, random_state=0).fit(graph)
+    >>> paper.transform([0, 1]).shape
+    (2, 16)
+    >>> FastRP.gds(n_components=16, random_state=0, spectral_propagation=True).fit(graph).embedding_.dtype
+    dtype('float32')
     """
 
-    def __init__(self, n_components=128, iteration_weights=(0.0, 0.0, 1.0, 6.67), normalization_strength=-0.64,
+    def __init__(self, n_components=128, iteration_weights=(0.0, 0.0) + (1.0,) * 32, normalization_strength=0.0,
                  self_influence=0.0, density="sqrt", projection="sparse", normalize_each=True,
-                 scale_output=True, propagate_normalized=False, feature_ratio=0.0, direction="out",
-                 column_block=None, keep_states=False, dtype=np.float32, random_state=None, verbose=False):
+                 scale_output=True, propagate_normalized=True, feature_ratio=0.0, direction="out",
+                 column_block=None, keep_states=False, dtype=np.float32, random_state=None, verbose=False,
+                 spectral_propagation=None):
         self.n_components = n_components
         self.iteration_weights = iteration_weights
         self.normalization_strength = normalization_strength
@@ -152,6 +210,7 @@ class FastRP(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose
+        self.spectral_propagation = spectral_propagation
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -164,7 +223,8 @@ class FastRP(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     # ------------------------------------------------------------------ constructors
     @classmethod
     def paper(cls, **overrides) -> "FastRP":
-        """The published BlogCatalog configuration (``[0,0,1,6.67]``, ``beta=-0.64``, z-scored)."""
+        """The published BlogCatalog configuration (``[0,0,1,6.67]``, ``beta=-0.64``, z-scored); the
+        golden tests against the authors' code pin it."""
         return cls(**{**PAPER_DEFAULTS, **overrides})
 
     @classmethod
@@ -204,7 +264,8 @@ class FastRP(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         dtype = np.dtype(self.dtype)
         if dtype not in (np.float32, np.float64):
             raise TypeError(f"dtype must be np.float32 or np.float64, got {dtype}")
-        return dict(d=d, weights=weights, beta=float(beta), influence=float(influence), block=block, dtype=dtype)
+        return dict(d=d, weights=weights, beta=float(beta), influence=float(influence), block=block, dtype=dtype,
+                    spectral=_spectral_step(self.spectral_propagation))
 
     def _seed(self) -> int:
         rs = self.random_state
@@ -223,8 +284,15 @@ class FastRP(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             return graph
         if self.direction == "in":
             return graph.transpose()
-        # explicit ones so that reciprocal edges add up (weight 2), as GDS's UNDIRECTED projection
-        return graph.with_weights(graph.edge_weights()).symmetrize("sum")
+        # explicit ones so that reciprocal edges add up (weight 2), as GDS's UNDIRECTED projection;
+        # a self-loop is its own reverse: A + A^T would count it twice, so it keeps its weight
+        both = graph.with_weights(graph.edge_weights()).symmetrize("sum")
+        loops = both.sources() == both.indices
+        if loops.any():
+            weights = both.edge_weights().copy()
+            weights[loops] *= 0.5
+            both = both.with_weights(weights)
+        return both
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y=None, *, features=None, node_ids=None, projection_matrix=None):
@@ -280,6 +348,9 @@ class FastRP(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
                 raise ValueError(f"node_ids must have one id per node, shape ({n},), got {ids.shape}")
             if ids.size and ids.min() < 0:
                 raise ValueError(f"node_ids must be >= 0, got min {int(ids.min())}")
+            if np.unique(ids).shape[0] != n:
+                raise ValueError("node_ids must be distinct (one stable id per node); got duplicates, which would "
+                                 "give different nodes the same random vector")
             keys = ids.astype(np.uint64)
 
         d_feat = int(np.floor(d * self.feature_ratio))
@@ -347,6 +418,14 @@ class FastRP(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         else:
             self.column_mean_ = np.zeros(d)
             self.column_scale_ = np.ones(d)
+        spectral = params["spectral"]
+        t_spectral = time.perf_counter()
+        if spectral is not None:
+            spectral = spectral.fit(prop)
+            embedding = spectral.transform(embedding).astype(dtype, copy=False)
+            if self.scale_output:
+                _standardize(embedding)
+        self.spectral_propagation_ = spectral
 
         self.embedding_ = embedding
         self.states_ = states
@@ -354,12 +433,18 @@ class FastRP(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         self.n_nodes_ = n
         self.random_seed_ = seed
         self.degree_ = degree
-        self.node_ids_ = keys.astype(np.int64)
+        labels = getattr(graph, "node_labels", None)
+        if node_ids is None and labels is not None:
+            self.node_ids_ = np.asarray(labels)
+        else:
+            self.node_ids_ = keys.astype(np.int64)
         self.density_ = density
         self.n_feature_columns_ = d_feat
         self._hop0_params = dict(density=density, base_value=base_value, gaussian=gaussian, d_base=d_base,
                                  feature_projection=feature_projection, beta=beta)
-        self.timings_ = dict(total_s=time.perf_counter() - t_start, propagate_s=t_prop - t_start)
+        t_end = time.perf_counter()
+        self.timings_ = dict(total_s=t_end - t_start, propagate_s=t_prop - t_start,
+                             spectral_s=t_end - t_spectral if spectral is not None else 0.0)
         return self
 
     @staticmethod
@@ -465,8 +550,10 @@ class FastRP(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             raise NotFittedError("This FastRP instance is not fitted yet. Call 'fit' with a graph first.")
 
     def fit_transform(self, X, y=None, **fit_params):
-        """``fit(X, ...)`` and return ``embedding_``."""
-        return self.fit(X, y, **fit_params).embedding_
+        """``fit(X, ...)`` and return ``embedding_`` (a DataFrame indexed by ``node_ids_`` after
+        ``set_output(transform="pandas")``)."""
+        self.fit(X, y, **fit_params)
+        return self._wrap_output(self.embedding_, None)
 
     def transform(self, nodes=None):
         """Rows of ``embedding_`` for ``nodes`` (row indices of the fitted graph; ``None`` = all).
@@ -476,14 +563,32 @@ class FastRP(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         """
         self._check_fitted()
         if nodes is None:
-            return self.embedding_
+            return self._wrap_output(self.embedding_, None)
         if sp.issparse(nodes) or (isinstance(nodes, np.ndarray) and nodes.ndim == 2):
             raise ValueError("transform takes node ids (1-D); to embed a different graph call fit/fit_transform")
         ids = as_index_array(nodes, "nodes")
         if ids.ndim != 1:
             raise ValueError(f"nodes must be 1-D node ids, got shape {ids.shape}")
         check_node_ids(ids, self.n_nodes_, "nodes")
-        return self.embedding_[ids]
+        return self._wrap_output(self.embedding_[ids], ids)
+
+    @property
+    def _n_features_out(self):
+        return self.n_components
+
+    def _wrap_output(self, values: np.ndarray, rows):
+        """``values`` as the container chosen by ``set_output`` (pandas: indexed by ``node_ids_[rows]``)."""
+        from sklearn.utils._set_output import ADAPTERS_MANAGER, _get_output_config
+
+        kind = _get_output_config("transform", self)["dense"]
+        if kind == "default":
+            return values
+        if kind == "pandas":
+            import pandas as pd
+
+            index = self.node_ids_ if rows is None else self.node_ids_[rows]
+            values = pd.DataFrame(values, index=pd.Index(index, name="node"), copy=False)
+        return ADAPTERS_MANAGER.adapters[kind].create_container(values, None, columns=self.get_feature_names_out)
 
     def embed_new_nodes(self, edge_index, edge_weight=None, *, num_new_nodes=None, node_ids=None, features=None,
                         method="auto"):
@@ -504,6 +609,9 @@ class FastRP(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         term (zero when ``self_influence == 0``).
         """
         self._check_fitted()
+        if getattr(self, "spectral_propagation_", None) is not None:
+            raise ValueError("embed_new_nodes is not available with spectral_propagation (the spectral filter "
+                             "mixes every node's embedding with the whole graph): refit on the augmented graph")
         if method not in ("auto", "exact", "mean"):
             raise ValueError(f"method must be 'auto', 'exact' or 'mean', got {method!r}")
         if method == "auto":
@@ -571,6 +679,40 @@ class FastRP(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             normed = _rownorm(hop)
             z += alpha * (normed if self.normalize_each else hop)
         return z
+
+
+# set_output support without sklearn's wrapper, whose signature (self, X, ...) would make the node ids of
+# ``transform(nodes=None)`` mandatory: the methods wrap their own output (``_wrap_output``)
+FastRP.transform = FastRP.transform.__wrapped__
+FastRP.fit_transform = FastRP.fit_transform.__wrapped__
+
+
+def _spectral_step(option):
+    """An unfitted :class:`SpectralPropagation` for the ``spectral_propagation`` option, or None.
+
+    Accepts None/False (off), True (ProNE's defaults: order 10, mu 0.2, theta 0.5, SVD), a dict of
+    :class:`SpectralPropagation` parameters, or a :class:`SpectralPropagation` instance (cloned)."""
+    from sklearn.base import clone
+
+    from graphsparse.embed.spectral import SpectralPropagation
+
+    if option is None or option is False:
+        return None
+    if option is True:
+        step = SpectralPropagation()
+    elif isinstance(option, dict):
+        unknown = set(option) - set(SpectralPropagation().get_params())
+        if unknown:
+            raise ValueError(f"spectral_propagation: unknown SpectralPropagation parameter(s) {sorted(unknown)}; "
+                             f"expected some of {sorted(SpectralPropagation().get_params())}")
+        step = SpectralPropagation(**option)
+    elif isinstance(option, SpectralPropagation):
+        step = clone(option)
+    else:
+        raise TypeError("spectral_propagation must be None/False, True, a dict of SpectralPropagation parameters or "
+                        f"a SpectralPropagation instance, got {type(option).__name__}")
+    step._checked()
+    return step
 
 
 def _rownorm(values: np.ndarray) -> np.ndarray:

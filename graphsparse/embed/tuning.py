@@ -7,7 +7,7 @@ values. :class:`FastRPTuner` does that automatically, and optionally also search
 the propagation (how many steps and which weights, which random projection):
 
 1. Validation protocol: only the nodes labelled in ``y`` are used (give the evaluation's test nodes
-   the label -1 / an all-zero row and they are never seen). ``n_splits`` random splits of those
+   the label -1 / an all-zero row, or pass ``fit(..., train_idx=train)``, and they are never seen). ``n_splits`` random splits of those
    nodes (``train_fraction`` for the classifier, the rest scored), drawn from ``random_state``; a
    candidate's score is the mean over the splits (``n_splits = 1``: the paper's single split).
 2. Search space (every candidate is a point of it):
@@ -27,8 +27,13 @@ the propagation (how many steps and which weights, which random projection):
         ``{"iteration_weights": (0, 1, 1), "propagate_normalized": True}``;
    c. ``projections`` -- the random matrix ``R``: ``"sparse"`` (density ``1/sqrt(n)`` by default)
       and/or ``"gaussian"`` (``None``: the base projection only).
+   d. ``spectral_options`` -- FastRP's ``spectral_propagation`` (default: off and ProNE's filter).
 
-   ``search="random"``: after the first candidate, the structural choices (scheme x projection) are
+   Default space: ``FastRP()``'s defaults first (``include_default``), then ``"paper"`` and
+   ``("flat", 8/16/32)`` x spectral propagation off/on (``DEFAULT_SCHEMES``, ``DEFAULT_SPECTRAL``).
+
+   ``search="random"``: after the first candidate(s), the structural choices (scheme x projection x
+   spectral option) are
    visited round-robin in a seeded random order -- every combination is tried equally often -- and
    ``beta`` (and ``alpha_k`` for ``"paper"``) are drawn at random (``rng = default_rng(random_state)``;
    with the default space the stream is exactly that of the paper-only tuner). ``search="grid"``:
@@ -60,11 +65,16 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from graphsparse._validation import check_positive_int, to_numpy
-from graphsparse.embed.fastrp import PAPER_DEFAULTS, FastRP, _coerce_graph
+from graphsparse.embed.fastrp import DEFAULTS, PAPER_DEFAULTS, FastRP, _coerce_graph, _spectral_step
 
 __all__ = ["FastRPTuner", "default_scorer"]
 
-_STRUCTURAL = ("normalization_strength", "iteration_weights", "projection", "propagate_normalized")
+_STRUCTURAL = ("normalization_strength", "iteration_weights", "projection", "propagate_normalized",
+               "spectral_propagation")
+#: the default search space's iteration-weight schemes (the paper's + flat GDS-style 8/16/32 steps)
+DEFAULT_SCHEMES = ("paper", ("flat", 8), ("flat", 16), ("flat", 32))
+#: the default spectral-propagation options searched (off, ProNE's filter with its defaults)
+DEFAULT_SPECTRAL = (None, True)
 
 
 def _as_label_matrix(y) -> np.ndarray:
@@ -119,39 +129,92 @@ def _scheme_label(scheme) -> str:
 
 
 class FastRPTuner(BaseEstimator):
-    """Random/grid search of ``beta``, the iteration-weight scheme and the projection (module doc).
+    """Random/grid search of FastRP's configuration on a validation split of the labelled nodes.
+
+    See the module docstring for the numbered protocol. The default search space starts with
+    ``FastRP()``'s defaults, then visits the paper scheme and flat 8/16/32-step GDS-style schemes,
+    each with and without ProNE spectral propagation, with random ``beta`` (and last weight).
+
+    Rule on labels: only rows of ``y`` that are labelled (class id >= 0 / a non-zero multi-hot row),
+    and, when ``fit(..., train_idx=...)`` is given, only those rows, are ever read. Inside an outer
+    evaluation, pass the outer training nodes as ``train_idx`` (or unlabel the test nodes): a test
+    label then cannot influence the choice (tested: changing test labels never changes it).
 
     Parameters
     ----------
-    n_components : int -- dimension used while tuning (the paper: 64).
-    n_trials : int -- number of candidates (grid: the grid, capped by it).
-    time_budget_s : float or None -- no new trial after this many seconds.
-    search : "random" or "grid"
-    beta_range : (low, high) -- uniform range of ``normalization_strength``.
-    last_weight_range : (low, high) -- log-uniform range of the last iteration weight (> 0), ``"paper"`` scheme.
-    grid_size : int -- points per axis for ``search="grid"``.
-    base_params : dict or None -- other FastRP parameters (default: the paper's; ``iteration_weights``
-        gives the fixed leading weights of the ``"paper"`` scheme; its last entry is what is tuned).
-    train_fraction : float in (0, 1) -- share of the labelled nodes the classifier is trained on.
-    scorer : callable ``(embedding, y, train_idx, val_idx) -> float`` (higher is better) or None;
-        overrides ``scoring`` (kept for backwards compatibility).
-    random_state : int or None
-    verbose : bool -- tqdm progress over the candidates.
-    weight_schemes : sequence or None -- iteration-weight families (module doc, 2b): ``"paper"``,
-        ``("flat", m)`` / ``("flat", m, z)``, or a dict of FastRP parameters. None: ``("paper",)``.
-    projections : sequence of "sparse"/"gaussian", or None (the base projection only).
-    scoring : "macro", "micro" or callable -- validation objective (module doc, 3).
-    n_splits : int -- random validation splits averaged per candidate.
+    n_components : int, default=64
+        Dimension used while tuning (the paper: 64).
+    n_trials : int, default=20
+        Number of candidates (grid: the grid, capped by it).
+    time_budget_s : float or None, default=None
+        No new candidate starts after this many seconds (at least one always runs).
+    search : {"random", "grid"}, default="random"
+    beta_range : tuple of float, default=(-1.0, 0.0)
+        Uniform range of ``normalization_strength``.
+    last_weight_range : tuple of float, default=(1.0, 64.0)
+        Log-uniform range of the last iteration weight (> 0), ``"paper"`` scheme.
+    grid_size : int, default=5
+        Points per axis for ``search="grid"``.
+    base_params : dict or None, default=None
+        Other FastRP parameters (default: the paper's; ``iteration_weights`` gives the fixed leading
+        weights of the ``"paper"`` scheme; its last entry is what is tuned).
+    train_fraction : float in (0, 1), default=0.1
+        Share of the labelled nodes the validation classifier is trained on.
+    scorer : callable or None, default=None
+        ``(embedding, y, train_idx, val_idx) -> float`` (higher is better); overrides ``scoring``.
+    random_state : int or None, default=0
+    verbose : bool, default=False
+        tqdm progress over the candidates.
+    weight_schemes : sequence or None, default=None
+        Iteration-weight families (module doc, 2b): ``"paper"``, ``("flat", m)`` / ``("flat", m, z)``,
+        or a dict of FastRP parameters. None: ``DEFAULT_SCHEMES`` = paper + flat 8/16/32.
+    projections : sequence of {"sparse", "gaussian"} or None, default=None
+        None: the base projection only.
+    scoring : {"macro", "micro"} or callable, default="macro"
+        Validation objective (module doc, 3); works for multi-label (multi-hot) ``y``.
+    n_splits : int, default=1
+        Random validation splits averaged per candidate.
+    spectral_options : sequence or None, default=None
+        Values of FastRP's ``spectral_propagation`` to search (None, True, dicts); None:
+        ``DEFAULT_SPECTRAL = (None, True)``.
+    include_default : bool, default=True
+        Evaluate ``FastRP()``'s defaults first, so the choice is never worse than the defaults on
+        the validation splits.
 
     Attributes
     ----------
-    best_params_, best_score_, best_scheme_ (label: "paper", "flat<m>+<z>z" or "custom"), base_params_, trials_ (one dict per candidate: its parameters, ``scheme``,
-    ``score``, ``split_scores``, ``seconds``), train_idx_ / val_idx_ (first split), splits_, elapsed_s_.
+    best_params_ : dict
+        Structural parameters of the best candidate (``normalization_strength``, ``iteration_weights``,
+        ``projection``, ``propagate_normalized``, ``spectral_propagation``).
+    best_score_ : float
+    best_scheme_ : str
+        ``"default"``, ``"paper"``, ``"flat<m>+<z>z"`` or ``"custom"``.
+    base_params_ : dict
+    trials_ : list of dict
+        One per candidate: its parameters, ``scheme``, ``score``, ``split_scores``, ``seconds``.
+    train_idx_, val_idx_ : ndarray
+        First validation split; ``splits_`` holds all of them.
+    elapsed_s_ : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphsparse.datasets import sbm
+    >>> from graphsparse.embed import FastRPTuner
+    >>> graph, y = sbm([60, 60], np.array([[0.15, 0.01], [0.01, 0.15]]), seed=0, return_labels=True)
+    >>> train = np.arange(0, 120, 2)                      # the only labels the tuner may read
+    >>> tuner = FastRPTuner(n_components=16, n_trials=4, time_budget_s=30, random_state=0)
+    >>> tuner = tuner.fit(graph, y, train_idx=train)
+    >>> tuner.trials_[0]["scheme"]
+    'default'
+    >>> tuner.best_estimator(n_components=32).fit_transform(graph).shape
+    (120, 32)
     """
 
     def __init__(self, n_components=64, n_trials=20, time_budget_s=None, search="random", beta_range=(-1.0, 0.0),
                  last_weight_range=(1.0, 64.0), grid_size=5, base_params=None, train_fraction=0.1, scorer=None,
-                 random_state=0, verbose=False, weight_schemes=None, projections=None, scoring="macro", n_splits=1):
+                 random_state=0, verbose=False, weight_schemes=None, projections=None, scoring="macro", n_splits=1,
+                 spectral_options=None, include_default=True):
         self.n_components = n_components
         self.n_trials = n_trials
         self.time_budget_s = time_budget_s
@@ -168,10 +231,12 @@ class FastRPTuner(BaseEstimator):
         self.projections = projections
         self.scoring = scoring
         self.n_splits = n_splits
+        self.spectral_options = spectral_options
+        self.include_default = include_default
 
     # ------------------------------------------------------------------ validation
     def _checked_schemes(self) -> list:
-        schemes = ("paper",) if self.weight_schemes is None else self.weight_schemes
+        schemes = DEFAULT_SCHEMES if self.weight_schemes is None else self.weight_schemes
         if isinstance(schemes, (str, dict)) or not hasattr(schemes, "__iter__"):
             raise ValueError(f"weight_schemes must be a list of schemes ('paper', ('flat', m[, z]), dict), "
                              f"got {schemes!r}")
@@ -214,6 +279,18 @@ class FastRPTuner(BaseEstimator):
             raise ValueError(f"projections must be a non-empty list of 'sparse'/'gaussian', got {self.projections!r}")
         return list(dict.fromkeys(projections))
 
+    def _checked_spectral(self) -> list:
+        options = DEFAULT_SPECTRAL if self.spectral_options is None else self.spectral_options
+        if isinstance(options, (str, dict, bool)) or not hasattr(options, "__iter__"):
+            raise ValueError("spectral_options must be a list of spectral_propagation values (None, True, a dict "
+                             f"of SpectralPropagation parameters), got {options!r}")
+        options = list(options)
+        if not options:
+            raise ValueError("spectral_options must hold at least one value (None = no spectral propagation)")
+        for option in options:
+            _spectral_step(option)  # raises on a bad value
+        return options
+
     def _checked_scorer(self):
         if self.scorer is not None:
             if not callable(self.scorer):
@@ -238,8 +315,8 @@ class FastRPTuner(BaseEstimator):
         _, ones, zeros = scheme
         return dict(iteration_weights=(0.0,) * zeros + (1.0,) * ones, propagate_normalized=True)
 
-    def _candidates(self, rng, base, base_weights, base_beta, schemes, projections):
-        """Yield ``(scheme, projection, beta, last_weight or None)``."""
+    def _candidates(self, rng, base, base_weights, base_beta, schemes, projections, spectral):
+        """Yield ``(scheme, projection, beta, last_weight or None, spectral option)``."""
         low_b, high_b = (float(v) for v in self.beta_range)
         low_w, high_w = (float(v) for v in self.last_weight_range)
         if not (np.isfinite([low_b, high_b]).all() and low_b <= high_b):
@@ -249,12 +326,18 @@ class FastRPTuner(BaseEstimator):
         n_trials = check_positive_int(self.n_trials, "n_trials")
         if self.search not in ("random", "grid"):
             raise ValueError(f"search must be 'random' or 'grid', got {self.search!r}")
-        combos = list(itertools.product(range(len(schemes)), projections))
+        combos = list(itertools.product(range(len(schemes)), projections, range(len(spectral))))
         base_projection = base.get("projection", "sparse")
+        base_spectral = base.get("spectral_propagation", None)
         emitted = 0
-        if "paper" in schemes and base_projection in projections:
-            yield "paper", base_projection, base_beta, float(base_weights[-1])
+        if self.include_default:
+            yield "default", DEFAULTS["projection"], DEFAULTS["normalization_strength"], None, \
+                DEFAULTS["spectral_propagation"]
             emitted = 1
+        if "paper" in schemes and base_projection in projections and emitted < n_trials:
+            first = base_spectral if any(_same(base_spectral, o) for o in spectral) else spectral[0]
+            yield "paper", base_projection, base_beta, float(base_weights[-1]), first
+            emitted += 1
         if self.search == "random":
             order: list = []
             while emitted < n_trials:
@@ -262,28 +345,40 @@ class FastRPTuner(BaseEstimator):
                     order = [combos[i] for i in rng.permutation(len(combos))] if len(combos) > 1 else list(combos)
                 beta = float(rng.uniform(low_b, high_b))
                 weight = float(np.exp(rng.uniform(np.log(low_w), np.log(high_w))))
-                index, projection = order.pop(0)
+                index, projection, option = order.pop(0)
                 scheme = schemes[index]
-                yield scheme, projection, beta, (weight if scheme == "paper" else None)
+                yield scheme, projection, beta, (weight if scheme == "paper" else None), spectral[option]
                 emitted += 1
         else:
             size = check_positive_int(self.grid_size, "grid_size")
             grid = []
-            for index, projection in combos:
+            for index, projection, option in combos:
                 scheme = schemes[index]
                 weights = np.geomspace(low_w, high_w, size) if scheme == "paper" else [None]
-                grid += [(scheme, projection, float(b), None if w is None else float(w))
+                grid += [(scheme, projection, float(b), None if w is None else float(w), spectral[option])
                          for b in np.linspace(low_b, high_b, size) for w in weights]
             yield from grid[: n_trials - emitted]
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X, y, *, features=None):
+    def fit(self, X, y, *, features=None, train_idx=None):
         """Search on graph ``X`` with labels ``y`` ((n,) class ids, -1 = unlabelled, or (n, L) multi-hot,
-        all-zero row = unlabelled). Unlabelled nodes are embedded but their labels are never used."""
+        all-zero row = unlabelled). Unlabelled nodes are embedded but their labels are never used.
+
+        ``train_idx`` (optional): the only nodes whose labels may be read (e.g. the training nodes of
+        an outer evaluation); every other row of ``y`` is treated as unlabelled, whatever it holds.
+        """
         graph = _coerce_graph(X)
         labels = _as_label_matrix(y)
         if labels.shape[0] != graph.num_nodes:
             raise ValueError(f"y has {labels.shape[0]} rows but the graph has {graph.num_nodes} nodes")
+        if train_idx is not None:
+            from graphsparse._validation import as_index_array, check_node_ids
+
+            keep = check_node_ids(as_index_array(train_idx, "train_idx"), graph.num_nodes, "train_idx")
+            visible = np.zeros_like(labels)
+            visible[keep] = labels[keep]
+            labels = visible
+            y = _masked_like(y, keep)  # what a custom scorer sees
         labelled = np.flatnonzero(labels.sum(axis=1) > 0)
         if labelled.size < 4:
             raise ValueError(f"y must label at least 4 nodes, got {labelled.size}")
@@ -303,6 +398,7 @@ class FastRPTuner(BaseEstimator):
             raise ValueError("base_params['iteration_weights'] must not be empty")
         base_beta = float(base["normalization_strength"])
         projections = self._checked_projections(base.get("projection", "sparse"))
+        spectral = self._checked_spectral()
 
         rng = np.random.default_rng(self.random_state)
         n_train = min(max(1, int(round(fraction * labelled.size))), labelled.size - 1)
@@ -315,7 +411,7 @@ class FastRPTuner(BaseEstimator):
                 perm = split_rng.permutation(labelled)
                 splits.append((np.sort(perm[:n_train]), np.sort(perm[n_train:])))
         seed = int(rng.integers(0, 2**31 - 1)) if self.random_state is None else self.random_state
-        candidates = list(self._candidates(rng, base, base_weights, base_beta, schemes, projections))
+        candidates = list(self._candidates(rng, base, base_weights, base_beta, schemes, projections, spectral))
         fixed = {k: v for k, v in base.items() if k not in _STRUCTURAL + ("n_components", "random_state")}
         start = time.perf_counter()
         trials = []
@@ -324,11 +420,14 @@ class FastRPTuner(BaseEstimator):
             from tqdm.auto import tqdm
 
             iterator = tqdm(candidates, desc="FastRPTuner", leave=False)
-        for scheme, projection, beta, weight in iterator:
+        for scheme, projection, beta, weight, option in iterator:
             if trials and self.time_budget_s is not None and time.perf_counter() - start > self.time_budget_s:
                 break
-            params = dict(normalization_strength=beta, projection=projection,
-                          **self._scheme_params(scheme, base, base_weights, weight))
+            if scheme == "default":
+                params = {k: DEFAULTS[k] for k in _STRUCTURAL}
+            else:
+                params = dict(normalization_strength=beta, projection=projection, spectral_propagation=option,
+                              **self._scheme_params(scheme, base, base_weights, weight))
             t0 = time.perf_counter()
             model = FastRP(n_components=self.n_components, random_state=seed, **{**fixed, **params})
             embedding = model.fit_transform(graph, features=features)
@@ -363,6 +462,23 @@ class FastRPTuner(BaseEstimator):
         params["n_components"] = self.n_components if n_components is None else n_components
         params.setdefault("random_state", self.random_state)
         return FastRP(**params)
+
+
+def _same(a, b) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:  # pragma: no cover - exotic objects
+        return a is b
+
+
+def _masked_like(y, keep):
+    """``y`` with every row outside ``keep`` unlabelled (-1 for class ids, zeros for multi-hot)."""
+    import scipy.sparse as sp
+
+    y = y.toarray() if sp.issparse(y) else to_numpy(y)
+    out = np.full_like(y, -1) if y.ndim == 1 else np.zeros_like(y)
+    out[keep] = y[keep]
+    return out
 
 
 def _extra_keys(schemes) -> set:

@@ -8,6 +8,13 @@ from graphsparse.embed import FastRP, FastRPTuner
 from graphsparse.graph import as_graph
 
 
+def PaperTuner(**kw):
+    """The pre-#16 search space (paper scheme only, no spectral propagation, no FastRP() default
+    candidate first): these tests pin its candidate stream; the new default space is tested in
+    test_embed_tuning_space.py."""
+    return FastRPTuner(**{"weight_schemes": ["paper"], "spectral_options": [None], "include_default": False, **kw})
+
+
 def planted_partition(rng, n=200, blocks=4, p_in=0.12, p_out=0.01):
     y = np.repeat(np.arange(blocks), n // blocks)
     prob = np.where(y[:, None] == y[None, :], p_in, p_out)
@@ -22,8 +29,8 @@ def planted_partition(rng, n=200, blocks=4, p_in=0.12, p_out=0.01):
 def test_tuner_is_seeded_and_returns_best(rng):
     graph, y = planted_partition(rng)
     kw = dict(n_components=16, n_trials=5, random_state=3, train_fraction=0.3)
-    a = FastRPTuner(**kw).fit(graph, y)
-    b = FastRPTuner(**kw).fit(graph, y)
+    a = PaperTuner(**kw).fit(graph, y)
+    b = PaperTuner(**kw).fit(graph, y)
     assert [t["normalization_strength"] for t in a.trials_] == [t["normalization_strength"] for t in b.trials_]
     assert [t["score"] for t in a.trials_] == [t["score"] for t in b.trials_]
     assert len(a.trials_) == 5
@@ -46,12 +53,12 @@ def test_tuner_grid_custom_scorer_and_budget(rng):
         calls.append((embedding.shape, len(train_idx), len(val_idx)))
         return -float(np.abs(embedding).mean())
 
-    tuner = FastRPTuner(n_components=8, n_trials=4, search="grid", grid_size=2, scorer=scorer,
+    tuner = PaperTuner(n_components=8, n_trials=4, search="grid", grid_size=2, scorer=scorer,
                         train_fraction=0.5).fit(graph, y)
     assert len(tuner.trials_) == 4 and calls[0] == ((120, 8), 60, 60)
     betas = sorted({t["normalization_strength"] for t in tuner.trials_[1:]})
     assert betas == [-1.0, 0.0]
-    slow = FastRPTuner(n_components=8, n_trials=50, time_budget_s=1e-9, scorer=scorer).fit(graph, y)
+    slow = PaperTuner(n_components=8, n_trials=50, time_budget_s=1e-9, scorer=scorer).fit(graph, y)
     assert len(slow.trials_) == 1  # the budget stops the search after the first (base) trial
 
 
@@ -60,7 +67,7 @@ def test_tuner_multilabel_y(rng):
     multi = np.zeros((120, 5))
     multi[np.arange(120), y] = 1
     multi[::7, 4] = 1
-    tuner = FastRPTuner(n_components=8, n_trials=2, random_state=0).fit(graph, multi)
+    tuner = PaperTuner(n_components=8, n_trials=2, random_state=0).fit(graph, multi)
     assert 0.0 <= tuner.best_score_ <= 1.0
 
 
@@ -72,19 +79,19 @@ def test_tuner_multilabel_y(rng):
 def test_tuner_bad_input(rng, params, match):
     graph, y = planted_partition(rng, n=40)
     with pytest.raises(ValueError, match=match):
-        FastRPTuner(n_components=4, **params).fit(graph, y)
+        PaperTuner(n_components=4, **params).fit(graph, y)
 
 
 def test_tuner_label_shape_and_unfitted(rng):
     graph, y = planted_partition(rng, n=40)
     with pytest.raises(ValueError, match="rows"):
-        FastRPTuner(n_components=4).fit(graph, y[:-1])
+        PaperTuner(n_components=4).fit(graph, y[:-1])
     with pytest.raises(TypeError, match="scorer"):
-        FastRPTuner(n_components=4, scorer=3).fit(graph, y)
+        PaperTuner(n_components=4, scorer=3).fit(graph, y)
     from sklearn.exceptions import NotFittedError
 
     with pytest.raises(NotFittedError):
-        FastRPTuner().best_estimator()
+        PaperTuner().best_estimator()
 
 
 # ---------------------------------------------------------------- structural search (weight schemes, projections)
@@ -97,9 +104,9 @@ def test_tuner_search_space_is_honoured_and_seeded(rng):
     graph, y = planted_partition(rng, n=120)
     kw = dict(n_components=8, n_trials=13, weight_schemes=SCHEMES, projections=["sparse", "gaussian"],
               train_fraction=0.5, random_state=5)
-    a = FastRPTuner(**kw).fit(graph, y)
-    b = FastRPTuner(**kw).fit(graph, y)
-    c = FastRPTuner(**{**kw, "random_state": 6}).fit(graph, y)
+    a = PaperTuner(**kw).fit(graph, y)
+    b = PaperTuner(**kw).fit(graph, y)
+    c = PaperTuner(**{**kw, "random_state": 6}).fit(graph, y)
     key = lambda t: (t["scheme"], t["projection"], t["normalization_strength"], t["iteration_weights"], t["score"])
     assert [key(t) for t in a.trials_] == [key(t) for t in b.trials_]
     assert [key(t) for t in a.trials_] != [key(t) for t in c.trials_]
@@ -137,8 +144,8 @@ def test_tuner_search_space_is_honoured_and_seeded(rng):
 def test_tuner_default_space_matches_paper_only_stream(rng):
     """Without structural options the candidates are exactly those of the paper-only tuner."""
     graph, y = planted_partition(rng, n=80)
-    a = FastRPTuner(n_components=4, n_trials=6, random_state=2).fit(graph, y)
-    b = FastRPTuner(n_components=4, n_trials=6, random_state=2, weight_schemes=["paper"],
+    a = PaperTuner(n_components=4, n_trials=6, random_state=2).fit(graph, y)
+    b = PaperTuner(n_components=4, n_trials=6, random_state=2, weight_schemes=["paper"],
                     projections=["sparse"]).fit(graph, y)
     gen = np.random.default_rng(2)
     gen.permutation(80)  # the validation split is drawn first
@@ -152,7 +159,7 @@ def test_tuner_default_space_matches_paper_only_stream(rng):
 def test_tuner_without_paper_scheme_and_dict_scheme(rng):
     graph, y = planted_partition(rng, n=80)
     custom = {"iteration_weights": (0.0, 1.0, 1.0), "propagate_normalized": True, "scale_output": False}
-    tuner = FastRPTuner(n_components=4, n_trials=4, weight_schemes=[custom, ("flat", 3, 0)],
+    tuner = PaperTuner(n_components=4, n_trials=4, weight_schemes=[custom, ("flat", 3, 0)],
                         random_state=0).fit(graph, y)
     # no "paper" scheme: no base trial, every candidate comes from the given schemes
     assert {t["scheme"] for t in tuner.trials_} == {"custom", "flat3+0z"}
@@ -168,13 +175,13 @@ def test_tuner_without_paper_scheme_and_dict_scheme(rng):
 
 def test_tuner_grid_over_schemes(rng):
     graph, y = planted_partition(rng, n=80)
-    tuner = FastRPTuner(n_components=4, n_trials=100, search="grid", grid_size=2, weight_schemes=["paper", ("flat", 3)],
+    tuner = PaperTuner(n_components=4, n_trials=100, search="grid", grid_size=2, weight_schemes=["paper", ("flat", 3)],
                         random_state=0).fit(graph, y)
     # base + 2 x 2 (beta, last weight) for "paper" + 2 betas for the flat scheme
     assert len(tuner.trials_) == 7
     flat = [t for t in tuner.trials_ if t["scheme"] == "flat3+2z"]
     assert sorted(t["normalization_strength"] for t in flat) == [-1.0, 0.0]
-    capped = FastRPTuner(n_components=4, n_trials=3, search="grid", grid_size=2, weight_schemes=["paper", ("flat", 3)],
+    capped = PaperTuner(n_components=4, n_trials=3, search="grid", grid_size=2, weight_schemes=["paper", ("flat", 3)],
                          random_state=0).fit(graph, y)
     assert len(capped.trials_) == 3
 
@@ -192,20 +199,20 @@ def test_tuner_splits_scoring_and_unlabelled_nodes_never_used(rng):
         assert not set(train_idx) & set(val_idx)
         return float(len(train_idx))
 
-    tuner = FastRPTuner(n_components=4, n_trials=3, n_splits=3, scoring=scorer, train_fraction=0.5,
+    tuner = PaperTuner(n_components=4, n_trials=3, n_splits=3, scoring=scorer, train_fraction=0.5,
                         random_state=1).fit(graph, masked)
     assert seen == set(np.flatnonzero(masked >= 0).tolist())
     assert len(tuner.splits_) == 3 and all(len(t["split_scores"]) == 3 for t in tuner.trials_)
     assert len({tuple(tr) for tr, _ in tuner.splits_}) == 3  # different splits
     # the first split is the one of the single-split tuner (backwards compatible train_idx_/val_idx_)
-    single = FastRPTuner(n_components=4, n_trials=3, scoring=scorer, train_fraction=0.5, random_state=1).fit(graph, masked)
+    single = PaperTuner(n_components=4, n_trials=3, scoring=scorer, train_fraction=0.5, random_state=1).fit(graph, masked)
     np.testing.assert_array_equal(single.train_idx_, tuner.train_idx_)
     assert [t["normalization_strength"] for t in single.trials_] == [t["normalization_strength"] for t in tuner.trials_]
     # scoring="micro" / "macro" are the default scorer's averages, means over the splits
     from graphsparse.embed.tuning import default_scorer
 
     for average in ("micro", "macro"):
-        tun = FastRPTuner(n_components=8, n_trials=2, n_splits=2, scoring=average, train_fraction=0.5,
+        tun = PaperTuner(n_components=8, n_trials=2, n_splits=2, scoring=average, train_fraction=0.5,
                           random_state=1).fit(graph, masked)
         emb = FastRP(n_components=8, random_state=1, **{k: tun.trials_[1][k] for k in (
             "normalization_strength", "iteration_weights", "projection", "propagate_normalized")}).fit_transform(graph)
@@ -222,7 +229,7 @@ def test_tuner_budget_is_respected(rng):
         time.sleep(0.15)
         return 0.0
 
-    tuner = FastRPTuner(n_components=4, n_trials=100, time_budget_s=0.5, scoring=slow, n_splits=2,
+    tuner = PaperTuner(n_components=4, n_trials=100, time_budget_s=0.5, scoring=slow, n_splits=2,
                         weight_schemes=["paper", ("flat", 3)], random_state=0).fit(graph, y)
     longest = max(t["seconds"] for t in tuner.trials_)
     assert 1 <= len(tuner.trials_) < 100
@@ -235,7 +242,7 @@ def test_tuner_picks_deep_propagation_on_weak_sbm():
 
     probs = np.full((4, 4), 0.004) + np.eye(4) * 0.008
     graph, y = sbm([150] * 4, probs, seed=0, return_labels=True)
-    tuner = FastRPTuner(n_components=32, n_trials=7, weight_schemes=["paper", ("flat", 1, 0), ("flat", 12, 2)],
+    tuner = PaperTuner(n_components=32, n_trials=7, weight_schemes=["paper", ("flat", 1, 0), ("flat", 12, 2)],
                         scoring="micro", n_splits=2, train_fraction=0.5, random_state=0).fit(graph, y)
     assert tuner.best_scheme_ == "flat12+2z"
     assert len(tuner.best_params_["iteration_weights"]) == 14 and tuner.best_params_["propagate_normalized"]
@@ -261,4 +268,4 @@ def test_tuner_picks_deep_propagation_on_weak_sbm():
 def test_tuner_bad_structural_input(rng, params, match):
     graph, y = planted_partition(rng, n=40)
     with pytest.raises(ValueError, match=match):
-        FastRPTuner(n_components=4, **params).fit(graph, y)
+        PaperTuner(n_components=4, **params).fit(graph, y)
