@@ -28,8 +28,9 @@ def register(subparsers) -> None:
                                    description=__doc__)
     add_input_arguments(parser, input_help="edge list / .npz graph file (or a dataset name)")
     parser.add_argument("--dim", type=positive_int, default=128, help="embedding dimension")
-    parser.add_argument("--preset", choices=("paper", "gds"), default="paper",
-                        help="paper: [0,0,1,6.67], beta=-0.64, z-scored; gds: [0,1,1], beta=0, s=3")
+    parser.add_argument("--preset", choices=("default", "paper", "gds"), default="default",
+                        help="default: FastRP()'s defaults (chosen across the shared labelled graphs, see "
+                             "docs/embed.md); paper: [0,0,1,6.67], beta=-0.64, z-scored; gds: [0,1,1], beta=0, s=3")
     parser.add_argument("--weights", type=str, default=None,
                         help="iteration weights, comma separated (overrides the preset), e.g. 0,0,1,6.67")
     parser.add_argument("--beta", type=float, default=None, help="normalization strength (overrides the preset)")
@@ -113,7 +114,7 @@ def run(args) -> int:
         overrides["normalization_strength"] = args.beta
     if args.self_influence is not None:
         overrides["self_influence"] = args.self_influence
-    factory = FastRP.gds if args.preset == "gds" else FastRP.paper
+    factory = {"default": FastRP, "paper": FastRP.paper, "gds": FastRP.gds}[args.preset]
     model = factory(**overrides)
     if args.verbose:
         log(f"embedding {graph} with {model!r}")

@@ -56,7 +56,11 @@ from sklearn.exceptions import NotFittedError
 
 from graphsparse._validation import as_index_array, check_finite, check_node_ids, check_positive_int, to_numpy
 from graphsparse.graph import Graph, as_graph
-from graphsparse.embed import _kernels
+from graphsparse.embed import _kernels as _raw_kernels
+from graphsparse.kernels.threads import serialized_namespace
+
+# the prange kernels run one at a time under Numba's workqueue layer (thread-safe FastRP)
+_kernels = serialized_namespace(_raw_kernels)
 
 __all__ = ["FastRP", "DEFAULTS", "PAPER_DEFAULTS", "GDS_DEFAULTS"]
 
@@ -295,12 +299,15 @@ class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return both
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X, y=None, *, features=None, node_ids=None, projection_matrix=None):
+    def fit(self, X, y=None, *, features=None, node_ids=None, projection_matrix=None, client=None):
         """Embed every node of graph ``X``; returns ``self`` (result in ``embedding_``).
 
         Parameters
         ----------
-        X : anything :func:`graphsparse.as_graph` accepts, or a dense square adjacency array.
+        X : anything :func:`graphsparse.as_graph` accepts, a dense square adjacency array, or a
+            :class:`graphsparse.sharded.ShardedGraph` (on-disk shards: the run goes shard by shard,
+            out of core, or on a Dask cluster with ``client``; see :func:`graphsparse.sharded.fit_fastrp`).
+        client : ``distributed.Client``, optional -- only with a sharded ``X``: run the shards on it.
         y : ignored (present for the scikit-learn API).
         features : (n_nodes, f) array or SciPy sparse, optional -- node features (needs ``feature_ratio > 0``).
         node_ids : (n_nodes,) non-negative ints, optional -- stable external ids seeding each node's
@@ -308,6 +315,16 @@ class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         projection_matrix : (n_nodes, n_components) array or sparse, optional -- use this ``R`` instead of
             the hashed one (it is still scaled by ``deg^beta``).
         """
+        from graphsparse.sharded.format import ShardedGraph  # numpy + graph only
+
+        if isinstance(X, ShardedGraph):
+            from graphsparse.sharded.fastrp import fit_fastrp
+
+            return fit_fastrp(self, X, client, features=features, node_ids=node_ids,
+                              projection_matrix=projection_matrix)
+        if client is not None:
+            raise ValueError("client= needs a sharded graph (graphsparse.sharded.open_graph or "
+                             "build_from_edgelist); an in-memory graph runs in this process")
         params = self._validated_params()
         t_start = time.perf_counter()
         graph = _coerce_graph(X)

@@ -26,7 +26,7 @@ import functools
 import threading
 from contextlib import contextmanager
 
-__all__ = ["parallel_section", "serialized", "THREADSAFE_LAYERS"]
+__all__ = ["parallel_section", "serialized", "serialized_namespace", "launches_parallel", "THREADSAFE_LAYERS"]
 
 THREADSAFE_LAYERS = ("tbb", "omp")
 _LOCK = threading.RLock()
@@ -68,3 +68,27 @@ def serialized(fn):
 
     wrapper.kernel = fn
     return wrapper
+
+
+def launches_parallel(fn) -> bool:
+    """True for a Numba dispatcher compiled with ``parallel=True`` (it opens a ``prange`` region)."""
+    return bool(getattr(fn, "targetoptions", {}).get("parallel"))
+
+
+def serialized_namespace(module, names=None, also_parallel=()):
+    """A namespace with ``module``'s public kernels, the parallel ones wrapped by :func:`serialized`.
+
+    For a capability's ``_kernels`` module: ``_kernels = serialized_namespace(raw_kernels)`` at the
+    call site keeps the ``_kernels.name(...)`` calls unchanged and makes them thread-safe.
+    ``also_parallel`` names serial kernels that call a parallel one (they need the lock too).
+    """
+    from types import SimpleNamespace
+
+    names = getattr(module, "__all__", None) if names is None else names
+    if names is None:
+        names = [name for name in vars(module) if not name.startswith("_")]
+    wrapped = {}
+    for name in names:
+        fn = getattr(module, name)
+        wrapped[name] = serialized(fn) if launches_parallel(fn) or name in also_parallel else fn
+    return SimpleNamespace(**wrapped)

@@ -74,8 +74,13 @@ def test_cli_edge_list(tmp_path):
     assert info["num_nodes"] == 5 and info["shape"] == [5, 8]
     from graphsparse.embed._cli import read_graph
 
-    expected = FastRP.paper(n_components=8, random_state=0).fit_transform(read_graph(str(edges), True))
-    np.testing.assert_array_equal(emb, expected)
+    expected = FastRP(n_components=8, random_state=0).fit_transform(read_graph(str(edges), True))
+    np.testing.assert_array_equal(emb, expected)  # the CLI's default preset is FastRP()'s defaults
+    out_paper = tmp_path / "emb_paper.npy"
+    assert main(["embed", "--input", str(edges), "--dim", "8", "--out", str(out_paper), "--undirected",
+                 "--preset", "paper", "-q"]) == 0
+    paper = FastRP.paper(n_components=8, random_state=0).fit_transform(read_graph(str(edges), True))
+    np.testing.assert_array_equal(np.load(out_paper), paper)
 
 
 def test_cli_npz_and_errors(tmp_path, capsys):

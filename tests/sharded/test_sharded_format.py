@@ -245,3 +245,15 @@ def test_teddy_scores_and_degree_statistics_equal(tmp_path):
     np.testing.assert_allclose(stats["weighted_in_degree"], d.in_degree(weighted=True))
     with pytest.raises(ValueError, match="directed"):
         teddy_edge_scores(sd)
+
+
+def test_fastrp_fit_dispatches_sharded_graphs(small, tmp_path):
+    """``FastRP.fit`` itself takes a sharded graph (the estimator API is unchanged), with the
+    library's default configuration too; ``client=`` with an in-memory graph is refused."""
+    g, sg = small
+    for make in (lambda: FastRP(n_components=16, random_state=2, verbose=False),
+                 lambda: FastRP.gds(n_components=8, random_state=0)):
+        ref = make().fit(g).embedding_
+        np.testing.assert_allclose(make().fit(sg).embedding_, ref, rtol=1e-5, atol=2e-6)
+    with pytest.raises(ValueError, match="client= needs a sharded graph"):
+        FastRP.gds(n_components=8, random_state=0).fit(g, client=object())
