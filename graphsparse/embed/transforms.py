@@ -11,15 +11,21 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from torch_geometric.data.datapipes import functional_transform
 from torch_geometric.transforms import BaseTransform
 
 from graphsparse.embed.fastrp import FastRP
+from graphsparse.torch_ops import require_homogeneous
 
 __all__ = ["FastRPEmbedding", "FastRPFeatures"]
 
 
+@functional_transform("fastrp_embedding")
 class FastRPEmbedding(BaseTransform):
     """Add a FastRP embedding to a PyG ``Data`` (see the module docstring).
+
+    Registered with PyG's ``functional_transform`` (``datapipe.fastrp_embedding(...)``); a
+    ``HeteroData`` is refused with a ``TypeError`` (embed one edge type's ``Data`` instead).
 
     Parameters
     ----------
@@ -39,6 +45,7 @@ class FastRPEmbedding(BaseTransform):
         self.estimator._validated_params()  # fail at construction on bad parameters
 
     def forward(self, data):
+        require_homogeneous(data, type(self).__name__)
         features = None
         if self.use_node_features:
             if getattr(data, "x", None) is None:

@@ -107,3 +107,27 @@ def test_cli_dataset_name(tmp_path, data_root, monkeypatch):
     out = tmp_path / "karate.npy"
     assert main(["embed", "--input", "karate", "--dim", "8", "--out", str(out), "-q"]) == 0
     assert np.load(out).shape == (34, 8)
+
+
+def test_fastrp_transform_is_a_functional_transform_and_refuses_heterodata():
+    import torch
+    from torch_geometric.data import Data, HeteroData
+    from torch_geometric.transforms import Compose
+
+    from graphsparse.embed import FastRP
+    from graphsparse.embed.transforms import FastRPEmbedding
+
+    edge_index = torch.tensor([[0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2]])
+    data = Data(edge_index=edge_index, num_nodes=4)
+    out = Compose([FastRPEmbedding(n_components=8, random_state=0)])(data.clone())
+    expected = FastRP(n_components=8, random_state=0).fit_transform(data)
+    assert torch.equal(out.fastrp, torch.from_numpy(expected))
+    from torch.utils.data.datapipes.iter import IterableWrapper
+
+    piped = list(IterableWrapper([data.clone()]).fastrp_embedding(n_components=8, random_state=0))
+    assert torch.equal(piped[0].fastrp, out.fastrp)
+    hetero = HeteroData()
+    hetero["a"].num_nodes = 4
+    hetero["a", "to", "a"].edge_index = edge_index
+    with pytest.raises(TypeError, match="HeteroData"):
+        FastRPEmbedding(n_components=8)(hetero)
