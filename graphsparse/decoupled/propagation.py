@@ -32,7 +32,7 @@ import os
 import numpy as np
 
 from graphsparse._validation import check_fraction, check_positive_int, to_numpy
-from graphsparse.graph import Graph, as_graph
+from graphsparse.graph import Graph, _weights_symmetric, as_graph
 from graphsparse.ops import degree_power, spmm
 
 __all__ = ["PropagationOperator", "propagation_operator", "precompute", "propagate_hops", "ppr_hops",
@@ -112,6 +112,9 @@ def propagation_operator(graph, operator: str = "sym", self_loops: bool = True) 
     if not isinstance(self_loops, (bool, np.bool_)):
         raise TypeError(f"self_loops must be a bool, got {type(self_loops).__name__}")
     g = as_graph(graph)
+    if not g.directed and g.weights is not None and not _weights_symmetric(g):
+        # symmetric structure, asymmetric weights: messages must use the weight of edge j -> i
+        g = as_graph(g, directed=True)
     if self_loops:
         g = g.add_self_loops(1.0)
     deg = g.in_degree(weighted=True)
