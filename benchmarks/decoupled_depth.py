@@ -90,7 +90,19 @@ def main(argv=None) -> dict:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--name", default="decoupled_depth")
     parser.add_argument("--plot", default=PLOT)
+    parser.add_argument("--summarize-only", action="store_true",
+                        help="recompute the summary and the plot from the existing result file (e.g. of an "
+                             "interrupted run) without training")
     args = parser.parse_args(argv)
+    if args.summarize_only:
+        import json
+
+        with open(os.path.join(HERE, "results", f"{args.name}.json")) as f:
+            payload = json.load(f)
+        payload.pop("machine", None)
+        payload.pop("benchmark", None)
+        return finish(payload, sorted({r["model"] for r in payload["results"]}, key=list(LABELS).index),
+                      args.name, args.plot)
     torch.set_num_threads(1)
     data = load_dataset("cora")
     started = time.perf_counter()
@@ -127,19 +139,25 @@ def main(argv=None) -> dict:
             print(f"{model:10s} Dp={depth:4d} {row['test_mean']:.1f} +- {row['test_std']:.1f}", flush=True)
             payload["load_avg_end"] = os.getloadavg()
             write_result(args.name, payload)
+    return finish(payload, args.models, args.name, args.plot)
+
+
+def finish(payload, models, name, plot_path):
+    """Summary (best depth, drop at Dp = 64), the issue's targets, the JSON and the plot."""
+    results = payload["results"]
     summary = {}
-    for model in args.models:
+    for model in models:
         pts = {r["depth"]: r["test_mean"] for r in results if r["model"] == model}
         best = max(pts.values())
         summary[model] = {"best": best, "best_depth": max(pts, key=pts.get),
                           "at_64": pts.get(64), "drop_at_64": None if 64 not in pts else best - pts[64]}
     payload["summary"] = summary
-    if "sgc_air" in summary and "sgc" in summary and summary["sgc"]["drop_at_64"] is not None:
+    if summary.get("sgc_air", {}).get("drop_at_64") is not None and summary.get("sgc", {}).get("drop_at_64") is not None:
         payload["targets"] = {"sgc_air_within_1.5_of_best_at_64": summary["sgc_air"]["drop_at_64"] <= 1.5,
                               "sgc_drops_more_than_10_at_64": summary["sgc"]["drop_at_64"] > 10}
-    write_result(args.name, payload)
-    plot(results, args.plot)
-    print("plot:", args.plot)
+    write_result(name, payload)
+    plot(results, plot_path)
+    print("plot:", plot_path)
     return payload
 
 
