@@ -46,6 +46,7 @@ SUBCOMMAND_MODULES = (
     "graphsparse.temporal._cli",
     "graphsparse.gather._cli",
     "graphsparse.directed._cli",
+    "graphsparse.decoupled._cli",
     "graphsparse.quickstart",
 )
 
