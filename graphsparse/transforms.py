@@ -13,17 +13,19 @@ the two agree).
 """
 from __future__ import annotations
 
+from graphsparse.decoupled.transforms import PrecomputeHops
 from graphsparse.directed.transforms import (AddReverseEdgeType, DiGCNAdj, DirectionalHomophily,
                                              MagneticEigenvectorPE, MagneticLaplacian, ToDirGCNAdj)
 from graphsparse.embed.transforms import FastRPEmbedding, FastRPFeatures
 from graphsparse.sparsify.transforms import TEDDY, SparsifyEdges
 
 #: the capabilities that define transforms
-CAPABILITIES = ("embed", "sparsify", "directed")
+CAPABILITIES = ("embed", "sparsify", "directed", "decoupled")
 
 __all__ = [
     "FastRPEmbedding", "FastRPFeatures",
     "TEDDY", "SparsifyEdges",
     "ToDirGCNAdj", "MagneticLaplacian", "DiGCNAdj", "AddReverseEdgeType", "DirectionalHomophily",
     "MagneticEigenvectorPE",
+    "PrecomputeHops",
 ]

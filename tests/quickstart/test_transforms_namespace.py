@@ -6,7 +6,8 @@ import importlib.util
 
 import graphsparse.transforms as transforms
 
-ALL_CAPABILITIES = ("embed", "sparsify", "directed", "lottery", "temporal", "gather", "datasets")
+ALL_CAPABILITIES = ("embed", "sparsify", "directed", "lottery", "temporal", "gather", "datasets", "decoupled",
+                    "sharded")
 
 
 def test_every_capability_transform_is_reexported():
