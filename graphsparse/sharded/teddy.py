@@ -20,10 +20,13 @@ import tempfile
 import numpy as np
 
 from graphsparse import kernels
-from graphsparse.sharded import _kernels
+from graphsparse.kernels.threads import serialized_namespace
+from graphsparse.sharded import _kernels as _raw_kernels
 from graphsparse.sharded.format import as_sharded_graph, block_name, open_graph, save_npy_atomic
 from graphsparse.sharded.ops import (Blocks, Progress, announce_client, finish_array, gather_rows, limit_threads,
                                      relabel, run_tasks)
+
+_kernels = serialized_namespace(_raw_kernels)  # prange kernels one at a time under workqueue
 
 __all__ = ["teddy_edge_scores", "degree_statistics"]
 
