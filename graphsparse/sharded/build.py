@@ -37,7 +37,7 @@ import numpy as np
 from graphsparse import kernels
 from graphsparse.graph import index_dtype
 from graphsparse.sharded.format import (ShardedGraph, atomic_directory, new_build_id, open_graph,
-                                        write_graph_manifest, write_shard)
+                                        save_npy_atomic, write_graph_manifest, write_shard)
 
 __all__ = ["build_from_edgelist", "build_from_chunks", "read_edge_chunks", "derived_graph"]
 
@@ -121,20 +121,45 @@ def _merge_parts(parts, row_start, num_rows, num_nodes, weighted, reduce_max):
 
 def _finalize(buckets: _Buckets, tmp: str, num_nodes: int, directed: bool, weighted: bool, reduce: str,
               combine: str, verbose: bool) -> tuple:
+    """Sort/coalesce every row block into its shard; returns (bounds, entries, build_id, weighted).
+
+    As :func:`graphsparse.as_graph`: an unweighted edge given twice with ``reduce="sum"`` gets weight 2,
+    and the graph is weighted only when such a duplicate exists. Shards are written without weights
+    until the first duplicate; the all-ones weights of those earlier shards are added at the end.
+    """
     rps = buckets.rows_per_shard
     num_shards = max(1, -(-num_nodes // rps)) if num_nodes else 1
     bounds = np.minimum(np.arange(num_shards + 1, dtype=np.int64) * rps, num_nodes)
     build_id = new_build_id()
-    entries = []
+    count_duplicates = not weighted and reduce == "sum"
+    entries, unit_weight_shards, duplicate_seen = [], [], False
+
+    def block(s, side, r0, r1):
+        rows, cols, weights = buckets.read(s, side)
+        if count_duplicates:
+            weights = np.ones(cols.shape[0], np.float32)
+        return _coalesce_block(rows, cols, weights, r0, r1 - r0, num_nodes, reduce == "max")
+
     for s in _tqdm(range(num_shards), verbose, "sharded build: sort/coalesce shards", unit="shard"):
         r0, r1 = int(bounds[s]), int(bounds[s + 1])
-        fwd = _coalesce_block(*buckets.read(s, "f"), r0, r1 - r0, num_nodes, reduce == "max")
+        fwd = block(s, "f", r0, r1)
         if combine != "none":
-            rev = _coalesce_block(*buckets.read(s, "r"), r0, r1 - r0, num_nodes, reduce == "max")
-            fwd = _merge_parts([fwd, rev], r0, r1 - r0, num_nodes, weighted, combine == "max")
+            fwd = _merge_parts([fwd, block(s, "r", r0, r1)], r0, r1 - r0, num_nodes, weighted or count_duplicates,
+                               combine == "max")
         buckets.remove(s)
-        entries.append(write_shard(tmp, s, r0, r1, *fwd, build_id))
-    return bounds, entries, build_id
+        indptr, indices, weights = fwd
+        if count_duplicates:
+            duplicate_seen = duplicate_seen or bool(np.any(weights != 1))
+            if not duplicate_seen:
+                weights = None
+        entries.append(write_shard(tmp, s, r0, r1, indptr, indices, weights, build_id))
+        if count_duplicates and not duplicate_seen:
+            unit_weight_shards.append(s)
+    if duplicate_seen:
+        for s in unit_weight_shards:
+            path = os.path.join(tmp, f"shard_{s:05d}", "weights.npy")
+            entries[s]["files"]["weights"] = save_npy_atomic(path, np.ones(entries[s]["num_edges"], np.float32))
+    return bounds, entries, build_id, weighted or duplicate_seen
 
 
 def _check_chunk(src, dst, weights, num_nodes, where: str):
@@ -251,9 +276,9 @@ def build_from_chunks(chunks, path, *, directed: bool = True, weighted: bool | N
             if buckets is None:
                 buckets = _Buckets(bucket_dir, rows_per_shard, bool(weighted))
             n = max_id + 1 if num_nodes is None else num_nodes
-            bounds, entries, build_id = _finalize(buckets, tmp, n, directed, bool(weighted), reduce,
-                                                  "none" if directed else "max", verbose)
-            write_graph_manifest(tmp, n, directed, bool(weighted), bounds, entries, build_id)
+            bounds, entries, build_id, weighted = _finalize(buckets, tmp, n, directed, bool(weighted), reduce,
+                                                            "none" if directed else "max", verbose)
+            write_graph_manifest(tmp, n, directed, weighted, bounds, entries, build_id)
         finally:
             shutil.rmtree(bucket_dir, ignore_errors=True)
     return open_graph(path)
@@ -415,7 +440,7 @@ def derived_graph(graph: ShardedGraph, kind: str, path, *, overwrite: bool = Fal
                 buckets.add(cols, rows, w, "r")
             del sh
         combine = "none" if kind == "in" else "sum"
-        bounds, entries, build_id = _finalize(buckets, tmp, n, True, weighted, "sum", combine, verbose)
+        bounds, entries, build_id, weighted = _finalize(buckets, tmp, n, True, weighted, "sum", combine, verbose)
         shutil.rmtree(buckets.directory, ignore_errors=True)
         write_graph_manifest(tmp, n, kind == "in", weighted, bounds, entries, build_id,
                              extra=dict(derived_from=graph.build_id, derived_kind=kind,

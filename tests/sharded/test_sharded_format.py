@@ -257,3 +257,20 @@ def test_fastrp_fit_dispatches_sharded_graphs(small, tmp_path):
         np.testing.assert_allclose(make().fit(sg).embedding_, ref, rtol=1e-5, atol=2e-6)
     with pytest.raises(ValueError, match="client= needs a sharded graph"):
         FastRP.gds(n_components=8, random_state=0).fit(g, client=object())
+
+
+def test_unweighted_duplicates_sum_to_weight_two_as_in_memory(tmp_path):
+    """``as_graph``'s rule: an unweighted edge given twice (reduce='sum') weighs 2, and only then is the
+    graph weighted -- the sharded build follows it even when the first shards have no duplicate."""
+    src = np.array([0, 1, 2, 5, 7, 7, 3])
+    dst = np.array([1, 2, 3, 6, 8, 8, 4])  # the duplicate lives in the last shard
+    path = tmp_path / "dup.txt"
+    path.write_text("".join(f"{a} {b}\n" for a, b in zip(src, dst)))
+    for directed in (True, False):
+        sg = build_from_edgelist(path, tmp_path / f"g{directed}", directed=directed, rows_per_shard=3, verbose=False)
+        _same(sg, gs.as_graph(np.stack([src, dst]), num_nodes=9, directed=directed))
+    no_dup = tmp_path / "nodup.txt"
+    no_dup.write_text("0 1\n1 2\n5 6\n")
+    sg = build_from_edgelist(no_dup, tmp_path / "nd", directed=True, rows_per_shard=2, verbose=False)
+    assert not sg.is_weighted
+    _same(sg, gs.as_graph(np.array([[0, 1, 5], [1, 2, 6]]), num_nodes=7, directed=True))
