@@ -11,7 +11,25 @@ import numpy as np
 
 from _isolate import run_isolated
 
-WORKLOAD = """
+# shared by the workloads below: 4 threads at once must give the sequential results
+THREAD_HARNESS = """
+import threading
+import numpy as np
+
+def run_in_threads(work, num_threads=4):
+    sequential = [work(k) for k in range(num_threads)]
+    results = [None] * num_threads
+    threads = [threading.Thread(target=lambda k=k: results.__setitem__(k, work(k))) for k in range(num_threads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for k in range(num_threads):
+        assert results[k] is not None, (work.__name__, k)
+        np.testing.assert_array_equal(results[k], sequential[k])
+"""
+
+WORKLOAD = THREAD_HARNESS + """
 import threading
 import numpy as np
 import numba
@@ -49,16 +67,7 @@ def fastrp_like(k):
                            np.asarray([sub.num_edges, int(g.is_symmetric()), g.remove_self_loops().num_edges])])
 
 for work in (spmm_work, fastrp_like):
-    sequential = [work(k) for k in range(4)]
-    results = [None] * 4
-    threads = [threading.Thread(target=lambda k=k: results.__setitem__(k, work(k))) for k in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for k in range(4):
-        assert results[k] is not None, (work.__name__, k)
-        np.testing.assert_array_equal(results[k], sequential[k])
+    run_in_threads(work)
 print("THREADS-OK", numba.threading_layer())
 """
 
@@ -114,7 +123,7 @@ def test_backend_parallel_kernels_are_all_wrapped():
                                   np.array([[0, 1], [1, 0]], np.float32))
 
 
-CAPABILITIES_WORKLOAD = """
+CAPABILITIES_WORKLOAD = THREAD_HARNESS + """
 import threading
 import numpy as np
 import graphsparse as gs
@@ -134,16 +143,7 @@ def capabilities(k):
     fresh = rmat(500, 3000, seed=k, directed=True)
     return np.concatenate([emb.ravel(), paper.ravel(), teddy, degree, fresh.indices.astype(np.float64)])
 
-sequential = [capabilities(k) for k in range(4)]
-results = [None] * 4
-threads = [threading.Thread(target=lambda k=k: results.__setitem__(k, capabilities(k))) for k in range(4)]
-for t in threads:
-    t.start()
-for t in threads:
-    t.join()
-for k in range(4):
-    assert results[k] is not None, k
-    np.testing.assert_array_equal(results[k], sequential[k])
+run_in_threads(capabilities)
 print("CAPABILITY-THREADS-OK")
 """
 
