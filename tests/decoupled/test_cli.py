@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -46,10 +47,16 @@ def test_precompute_only_writes_the_stack(npz, tmp_path):
     (["--input", "{npz}", "--out", "/nonexistent/dir/r.json"], FileNotFoundError, "--out"),
     (["--input", "{npz}", "--precompute-only", "hops.bin"], ValueError, "--precompute-only"),
 ])
-def test_bad_arguments(npz, argv, error, match):
+def test_bad_arguments(npz, argv, error, match, capsys):
+    """graphsparse.cli.main's contract: a bad argument is one stderr line naming it, exit code 2
+    (the exception itself is re-raised only with --debug)."""
     argv = [a.replace("{npz}", str(npz)) for a in argv]
+    capsys.readouterr()
+    assert main(["decoupled", *argv, "--quiet"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and re.search(match, lines[0]), lines
     with pytest.raises(error, match=match):
-        main(["decoupled", *argv, "--quiet"])
+        main(["decoupled", *argv, "--quiet", "--debug"])
 
 
 def test_help_lists_the_subcommand():
