@@ -7,7 +7,7 @@ epoch, mean +- std over the seeds.
 
     flock /tmp/gs-heavy.lock nice -n 5 python benchmarks/decoupled_depth.py
 
-Writes ``benchmarks/results/decoupled_depth.json`` and ``docs/img/bench_decoupled_depth.png``.
+Writes ``benchmarks/results/decoupled_depth.json`` and ``docs/img/decoupled_depth.png``.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 from benchmarks._common import write_result  # noqa: E402
 
 DEPTHS = (1, 2, 4, 8, 16, 32, 64, 128)
-PLOT = os.path.join(os.path.dirname(HERE), "docs", "img", "bench_decoupled_depth.png")
+PLOT = os.path.join(os.path.dirname(HERE), "docs", "img", "decoupled_depth.png")
 LABELS = {"sgc": "SGC", "sgc_air": "SGC+AIR", "appnp_air": "APPNP+AIR"}
 
 
