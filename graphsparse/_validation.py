@@ -100,7 +100,7 @@ def as_index_array(index, name: str) -> np.ndarray:
     if not np.issubdtype(array.dtype, np.integer):
         raise TypeError(f"{name} must hold integer node ids, got dtype {array.dtype}")
     if array.dtype == np.uint64 and int(array.max()) > np.iinfo(np.int64).max:
-        raise ValueError(f"{name} holds id {int(array.max())}, beyond the int64 range")
+        raise ValueError(f"{name} holds node id {int(array.max())}, beyond the int64 range")
     return array.astype(np.int64, copy=False).reshape(-1) if array.ndim <= 1 else array.astype(np.int64, copy=False)
 
 

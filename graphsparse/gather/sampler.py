@@ -27,7 +27,7 @@ from torch_geometric.loader import NeighborLoader
 from torch_geometric.sampler import NeighborSampler, SamplerOutput
 from torch_geometric.sampler.base import SubgraphType
 
-from graphsparse._validation import check_node_ids
+from graphsparse._validation import as_index_array, check_node_ids
 from graphsparse.graph import as_graph
 
 from ._kernels import max_sample_sizes, neighbor_sample_csc
@@ -68,14 +68,7 @@ def check_input_nodes(input_nodes, num_nodes: int, name: str = "input_nodes") ->
             raise ValueError(f"{name} as a boolean mask must have length num_nodes={num_nodes}, "
                              f"got {array.shape[0]}")
         return torch.from_numpy(np.flatnonzero(array).astype(np.int64))
-    if array.size == 0:
-        return torch.zeros(0, dtype=torch.int64)
-    if not np.issubdtype(array.dtype, np.integer):
-        raise TypeError(f"{name} must hold integer node ids (or a boolean mask), got dtype {array.dtype}")
-    if array.dtype == np.uint64 and int(array.max()) > np.iinfo(np.int64).max:
-        raise ValueError(f"{name} holds node id {int(array.max())} >= num_nodes={num_nodes}")
-    ids = array.astype(np.int64, copy=False)
-    check_node_ids(ids, num_nodes, name)
+    ids = check_node_ids(as_index_array(array, name), num_nodes, name)  # the backend's id rules
     return torch.from_numpy(np.ascontiguousarray(ids))
 
 
