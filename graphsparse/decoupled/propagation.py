@@ -31,7 +31,7 @@ import os
 
 import numpy as np
 
-from graphsparse._validation import check_fraction, check_positive_int, to_numpy
+from graphsparse._validation import check_finite, check_fraction, check_positive_int, to_numpy
 from graphsparse.graph import Graph, _weights_symmetric, as_graph
 from graphsparse.ops import degree_power, spmm
 
@@ -135,6 +135,10 @@ def _check_features(x, num_nodes: int) -> np.ndarray:
         raise ValueError(f"x has {x.shape[0]} rows but the graph has {num_nodes} nodes")
     if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer) or x.dtype == bool):
         raise TypeError(f"x must be numeric, got dtype {x.dtype}")
+    if np.issubdtype(x.dtype, np.floating):  # NaN/inf would spread through every hop silently
+        rows = max(1, (1 << 24) // max(x.shape[1], 1))  # row blocks: a memory-mapped x stays out of RAM
+        for start in range(0, x.shape[0], rows):
+            check_finite(np.asarray(x[start:start + rows]), "x (node features)")
     return x
 
 

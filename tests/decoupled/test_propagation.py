@@ -171,4 +171,11 @@ def test_bad_arguments(tmp_path):
         precompute(m, x, 2, "hops", alpha=0.1)
     with pytest.raises(TypeError, match="x must be numeric"):
         propagate_hops(m, np.array([["a"] * 7] * 40), 2)
+    bad = np.array(x, dtype=np.float32)
+    bad[3, 2] = np.nan
+    with pytest.raises(ValueError, match="x \\(node features\\) must be finite"):
+        propagate_hops(m, bad, 2)
+    bad[3, 2] = np.inf
+    with pytest.raises(ValueError, match="must be finite"):
+        s2gc_features(m, bad, 2)
     assert as_graph(m).num_nodes == 40
