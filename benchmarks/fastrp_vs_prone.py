@@ -198,8 +198,8 @@ def run_prone(data, n):
             return None, dict(error="nodevectors.ProNE failed", stderr_tail=proc.stderr[-2000:])
         info = json.loads(proc.stdout.strip().splitlines()[-1])
         # Column-standardised, as FastRP's output is (scale_output): ProNE's rows are unit-norm, and the
-        # evaluation's liblinear C = 0.1 on them predicts near the majority class (Cora, 10 %: accuracy
-        # 0.32 raw vs 0.70 standardised) -- scoring the raw vectors handicapped ProNE.
+        # evaluation's liblinear C = 0.1 on them predicts near the majority class (an ad-hoc check on Cora, 10 %, one split:
+        # accuracy 0.32 raw vs 0.70 standardised) -- scoring the raw vectors handicapped ProNE.
         from sklearn.preprocessing import scale
 
         info["standardized"] = True
