@@ -1,7 +1,8 @@
 """Numba kernels of FastRP (plain NumPy arrays in and out; no SciPy, torch or graphsparse objects).
 
 1. ``hash_uniform(seed, key, col, stream)`` -- a counter-based random number in ``[0, 1)``
-   (SplitMix64 finaliser of ``seed``, ``key``, ``col``, ``stream``). Entry ``(v, c)`` of the random
+   (:func:`graphsparse.kernels.random.uniform_from_key`: SplitMix64 finaliser of ``seed``,
+   ``key``, ``col``, ``stream``). Entry ``(v, c)`` of the random
    matrix depends only on ``(seed, node id v, column c)``, so it is the same whatever the node order,
    the number of threads or the column block it is generated in (relabel-stable, as GDS's per-node
    reseeding ``seed ^ nodeId``).
@@ -27,20 +28,8 @@ __all__ = ["hash_uniform", "fill_random_projection", "propagate_rows", "accumula
 
 ROW_CHUNK = 128  # rows per parallel task (amortises the per-task row buffer)
 
-from graphsparse.kernels.random import GOLDEN_GAMMA as _GOLDEN  # noqa: E402
-from graphsparse.kernels.random import mix64 as _mix64  # noqa: E402
-
-_KEY_MUL = np.uint64(0xD6E8FEB86659FD93)
-_STREAM_MUL = np.uint64(0xA0761D6478BD642F)
-
-
-@njit(cache=True)
-def hash_uniform(seed, key, col, stream):
-    """Uniform ``[0, 1)`` float64 that depends only on ``(seed, key, col, stream)`` (53-bit)."""
-    z = _mix64(np.uint64(seed) + _GOLDEN)
-    z = _mix64(z ^ (np.uint64(key) * _KEY_MUL))
-    z = _mix64(z ^ (np.uint64(col) + np.uint64(stream) * _STREAM_MUL))
-    return (z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+# the counter-based draw lives in the shared random module (one scheme for every kernel)
+from graphsparse.kernels.random import uniform_from_key as hash_uniform  # noqa: E402
 
 
 @njit(parallel=True, cache=True, nogil=True)

@@ -13,10 +13,12 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-MASK32 = np.int64(0xFFFFFFFF)
-# two odd multipliers below 2**31, so that x * c < 2**63 never overflows int64 (numba and torch agree)
-MIX_C1 = np.int64(0x7FEB352D)
-MIX_C2 = np.int64(0x5BD1E995)
+# the 32-bit counter-based draw lives in the shared random module (one scheme for every kernel)
+from graphsparse.kernels.random import MASK32, mix32  # noqa: E402,F401
+from graphsparse.kernels.random import MIX32_C1 as MIX_C1  # noqa: E402,F401
+from graphsparse.kernels.random import MIX32_C2 as MIX_C2  # noqa: E402,F401
+from graphsparse.kernels.random import uniform_u32_from_counter as random_u32  # noqa: E402,F401
+
 NUM_CODES = 64  # 6-bit distance encoding
 
 
@@ -25,28 +27,6 @@ def hash_slot(key, hash_seed, size):
     """(1) h(a) = (a * s + a^2 * (s + 1)) mod M, computed on a mod M (no int64 overflow)."""
     a = key % size
     return (a * hash_seed + a * a * (hash_seed + 1)) % size
-
-
-@numba.njit(cache=True, inline="always")
-def mix32(x):
-    """32-bit avalanche mix (xorshift-multiply), the same in numba and torch."""
-    x = x & MASK32
-    x ^= x >> 16
-    x = (x * MIX_C1) & MASK32
-    x ^= x >> 15
-    x = (x * MIX_C2) & MASK32
-    x ^= x >> 16
-    return x
-
-
-@numba.njit(cache=True, inline="always")
-def random_u32(seed, step, hop, candidate):
-    """Counter-based uniform 32-bit draw for (seed, update step, hop, candidate index)."""
-    h = mix32(seed ^ np.int64(0x9E3779B9))
-    h = mix32(h ^ (step & MASK32))
-    h = mix32(h ^ (hop + 0x51ED27))
-    h = mix32(h ^ (candidate & MASK32))
-    return h
 
 
 @numba.njit(cache=True)
