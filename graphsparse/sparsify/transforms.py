@@ -43,10 +43,11 @@ class SparsifyEdges(BaseTransform):
     ``edge_label`` ... anything :meth:`Data.is_edge_attr` reports) are indexed with the same
     keep mask, so they stay aligned; a per-edge attribute by name (``edge_attr``, ``edge_weight``,
     ``edge_type``, ``edge_time``, ``e_id``, ``edge_*`` other than ``edge_label*``) whose length is
-    not the number of edges raises ``ValueError`` naming it. Works on ``Data`` and on mini-batches (``Batch`` from a
-    ``DataLoader`` -- its per-graph edge slices are updated so ``to_data_list()`` still works --
-    or the ``Data`` a ``NeighborLoader`` yields). For a batch the sparsity is applied over the
-    whole disjoint union (scores are local, so each graph is scored as if alone).
+    not the number of edges raises ``ValueError`` naming it. Works on ``Data`` and on mini-batches:
+    a ``Batch`` from a ``DataLoader`` is split with ``to_data_list()``, each graph loses the
+    ``edge_sparsity`` fraction of its own edges (exactly as if the transform had run before
+    batching) and the batch is rebuilt with ``Batch.from_data_list``; the ``Data`` a
+    ``NeighborLoader`` yields is one graph.
 
     Both directions of an undirected edge are kept or dropped together; self-loops are kept.
     A directed ``edge_index`` raises ``ValueError`` unless ``symmetrize=True`` (then each
@@ -79,24 +80,32 @@ class SparsifyEdges(BaseTransform):
         check_edge_attributes(data, edge_index.size(1))
         if edge_index.numel() == 0 or self.edge_sparsity == 0.0:
             return data
+        if isinstance(data, Batch):
+            # a mini-batch: each graph is sparsified on its own, as if the transform had run
+            # before batching, and the batch is rebuilt through PyG's public API (its slices
+            # then describe the pruned edges)
+            try:
+                parts = data.to_data_list()
+            except RuntimeError:  # a Batch not made by Batch.from_data_list: one graph
+                return self._prune(data)
+            return Batch.from_data_list([self._prune(part) for part in parts])
+        return self._prune(data)
+
+    def _prune(self, data):
+        """Drop the pruned columns of ``edge_index`` and of every edge attribute of one graph."""
+        edge_index = data.edge_index
+        if edge_index.numel() == 0:
+            return data
         keep = edge_keep_mask(edge_index, self.edge_sparsity, self.method, num_nodes=data.num_nodes,
                               symmetrize=self.symmetrize, random_state=self.random_state)
-        keep_t = torch.from_numpy(keep).to(edge_index.device)
+        keep_index = torch.from_numpy(keep).to(edge_index.device).nonzero().view(-1)
         num_edges = edge_index.size(1)
         edge_keys = [key for key, value in data.items()
                      if torch.is_tensor(value) and data.is_edge_attr(key)
                      and value.size(data.__cat_dim__(key, value)) == num_edges]
-        if isinstance(data, Batch) and getattr(data, "_slice_dict", None) is not None:
-            graph_of_edge = data.batch[edge_index[0]][keep_t]
-            counts = torch.bincount(graph_of_edge, minlength=data.num_graphs)
-            slices = torch.cat([counts.new_zeros(1), counts.cumsum(0)])
-            for key in edge_keys:
-                if key in data._slice_dict:
-                    data._slice_dict[key] = slices
         for key in edge_keys:
             value = data[key]
-            dim = data.__cat_dim__(key, value)
-            data[key] = value.index_select(dim, keep_t.nonzero().view(-1))
+            data[key] = value.index_select(data.__cat_dim__(key, value), keep_index)
         return data
 
     def __repr__(self) -> str:

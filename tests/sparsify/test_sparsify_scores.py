@@ -262,3 +262,21 @@ def test_sparsify_transforms_registered_with_pyg_and_refuse_heterodata():
     hetero["a", "to", "a"].edge_index = edge_index
     with pytest.raises(TypeError, match="HeteroData"):
         TEDDY(edge_sparsity=0.3)(hetero)
+
+
+def test_transform_on_minibatch_equals_per_graph_transform():
+    """A batch is pruned graph by graph: the same edges as the transform applied before batching."""
+    from torch_geometric.data import Batch, Data
+
+    rng = np.random.default_rng(1)
+    graphs = []
+    for k in range(3):
+        g = random_undirected(rng, n=20 + 3 * k, p=0.3)
+        ei = torch.from_numpy(g.to_edge_index())
+        graphs.append(Data(x=torch.randn(g.num_nodes, 2), edge_index=ei,
+                           edge_weight=torch.arange(ei.size(1), dtype=torch.float32)))
+    expected = [TEDDY(0.5)(graph.clone()) for graph in graphs]
+    out = TEDDY(0.5)(Batch.from_data_list([graph.clone() for graph in graphs]))
+    for part, want in zip(out.to_data_list(), expected):
+        assert torch.equal(part.edge_index, want.edge_index)
+        assert torch.equal(part.edge_weight, want.edge_weight)
