@@ -13,6 +13,7 @@ import numpy as np
 
 __all__ = ["splitmix64", "uniform_from_counter", "rmat_keys", "block_pair_edges", "temporal_events"]
 
+from graphsparse.kernels.csr import grow  # noqa: E402
 from graphsparse.kernels.random import splitmix64, uniform_from_counter  # noqa: E402,F401
 
 
@@ -101,12 +102,8 @@ def block_pair_edges(row_start, num_rows, col_start, num_cols, prob, upper_only,
             continue
         if n_kept == capacity:
             capacity = capacity * 2 + 16
-            new_rows = np.empty(capacity, dtype=np.int64)
-            new_cols = np.empty(capacity, dtype=np.int64)
-            new_rows[:n_kept] = rows[:n_kept]
-            new_cols[:n_kept] = cols[:n_kept]
-            rows = new_rows
-            cols = new_cols
+            rows = grow(rows, n_kept, capacity)
+            cols = grow(cols, n_kept, capacity)
         rows[n_kept] = r
         cols[n_kept] = c
         n_kept += 1

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from graphsparse.kernels.csr import grow
+
 __all__ = ["ppr_push_rows", "kahn_topological_order", "row_topk_mask"]
 
 
@@ -123,12 +125,8 @@ def ppr_push_rows(indptr, indices, weights, out_weight, seeds, alpha, eps, topk)
         if nnz + kept > cap:
             while nnz + kept > cap:
                 cap *= 2
-            new_indices = np.empty(cap, dtype=np.int64)
-            new_values = np.empty(cap, dtype=np.float64)
-            new_indices[:nnz] = out_indices[:nnz]
-            new_values[:nnz] = out_values[:nnz]
-            out_indices = new_indices
-            out_values = new_values
+            out_indices = grow(out_indices, nnz, cap)
+            out_values = grow(out_values, nnz, cap)
         for t in range(kept):
             out_indices[nnz + t] = cols[order[t]]
             out_values[nnz + t] = vals[order[t]]

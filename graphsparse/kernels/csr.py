@@ -24,6 +24,8 @@ __all__ = [
     "scale_rows",
     "scale_cols",
     "expand_rows",
+    "counting_offsets",
+    "grow",
     "coo_to_csr",
     "transpose",
     "sort_and_coalesce_rows",
@@ -185,6 +187,28 @@ def expand_rows(indptr):
 # 4. Construction, transpose, coalescing.
 # --------------------------------------------------------------------------------------------
 @njit(cache=True, nogil=True)
+def counting_offsets(keys, num_bins):
+    """``(indptr, cursor)`` of a counting sort: ``indptr[b]`` = number of keys below bin ``b``.
+
+    ``cursor`` is a writable copy of ``indptr[:-1]`` (the next free slot of every bin).
+    """
+    indptr = np.zeros(num_bins + 1, dtype=np.int64)
+    for e in range(keys.shape[0]):
+        indptr[keys[e] + 1] += 1
+    for b in range(num_bins):
+        indptr[b + 1] += indptr[b]
+    return indptr, indptr[:-1].copy()
+
+
+@njit(cache=True, nogil=True)
+def grow(array, used, capacity):
+    """A new array of ``capacity`` entries (same dtype) holding ``array[:used]`` (buffer growth)."""
+    grown = np.empty(capacity, dtype=array.dtype)
+    grown[:used] = array[:used]
+    return grown
+
+
+@njit(cache=True, nogil=True)
 def coo_to_csr(rows, cols, num_rows):
     """Counting sort of a COO edge list by row (stable).
 
@@ -192,12 +216,7 @@ def coo_to_csr(rows, cols, num_rows):
     input position of CSR entry ``e``. Columns inside a row keep their input order.
     """
     m = rows.shape[0]
-    indptr = np.zeros(num_rows + 1, dtype=np.int64)
-    for e in range(m):
-        indptr[rows[e] + 1] += 1
-    for i in range(num_rows):
-        indptr[i + 1] += indptr[i]
-    cursor = indptr[:-1].copy()
+    indptr, cursor = counting_offsets(rows, num_rows)
     perm = np.empty(m, dtype=np.int64)
     for e in range(m):
         r = rows[e]
@@ -216,12 +235,7 @@ def transpose(indptr, indices, num_cols):
     """
     n_rows = indptr.shape[0] - 1
     m = indices.shape[0]
-    indptr_t = np.zeros(num_cols + 1, dtype=np.int64)
-    for e in range(m):
-        indptr_t[indices[e] + 1] += 1
-    for j in range(num_cols):
-        indptr_t[j + 1] += indptr_t[j]
-    cursor = indptr_t[:-1].copy()
+    indptr_t, cursor = counting_offsets(indices, num_cols)
     indices_t = np.empty(m, dtype=indices.dtype)
     perm = np.empty(m, dtype=np.int64)
     for i in range(n_rows):

@@ -73,6 +73,8 @@ def ncache_update(keys, eids, times, values, src, dst, t, edge_ids, src_values, 
                     new_val[count, f] = xv[i, 0, f] if keys[x, 0] >= 0 else 0.0
                 count += 1
     # hop 1 ---------------------------------------------------------------------------
+    # (the three hop rules stay written out, as in the reference: each has its own candidate
+    # set and value rule, and this loop is the hot path of every NAT batch)
     if m1 > 0:
         for i in range(num_edges):
             for d in range(2):
