@@ -59,8 +59,11 @@ from graphsparse.graph import Graph, as_graph
 from graphsparse.embed import _kernels as _raw_kernels
 from graphsparse.kernels.threads import serialized_namespace
 
-# the prange kernels run one at a time under Numba's workqueue layer (thread-safe FastRP)
-_kernels = serialized_namespace(_raw_kernels)
+# the prange kernels run one at a time under Numba's workqueue layer (thread-safe FastRP).
+# ``step_kernels`` is the public handle on them: the sharded / distributed FastRP
+# (graphsparse.sharded.fastrp) runs the same fused steps shard by shard.
+step_kernels = serialized_namespace(_raw_kernels)
+_kernels = step_kernels
 
 __all__ = ["FastRP", "DEFAULTS", "PAPER_DEFAULTS", "GDS_DEFAULTS"]
 

@@ -35,7 +35,7 @@ import time
 import numpy as np
 
 from graphsparse import kernels
-from graphsparse.embed.fastrp import _kernels as fkernels  # thread-safe (serialized) FastRP kernels
+from graphsparse.embed.fastrp import step_kernels as fkernels  # thread-safe (serialized) FastRP kernels
 from graphsparse.sharded.format import ShardedArray, as_sharded_graph, block_name, open_graph, save_npy_atomic
 from graphsparse.sharded.ops import (Blocks, Progress, announce_client, finish_array, gather_rows, limit_threads,
                                      process_info, run_tasks)
