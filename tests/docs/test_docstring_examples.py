@@ -37,8 +37,8 @@ EXTRA_MODULES = ["graphsparse.directed.layers", "graphsparse.directed.models", "
 # under ``Attributes`` (checked below like Parameters) and they still carry an Examples section.
 RESULT_CONTAINERS = {
     "graphsparse.lottery.ticket.GraphLotteryTicket": "returned by find_ticket / find_tickets",
-    "graphsparse.temporal.ncache.CacheView": "NamedTuple returned by NCache.view",
-    "graphsparse.temporal.ncache.JointFeatures": "NamedTuple returned by NCache.joint",
+    "graphsparse.temporal.ncache.CacheView": "NamedTuple returned by NCache.lookup",
+    "graphsparse.temporal.ncache.JointFeatures": "NamedTuple returned by NCache.joint_features",
     "graphsparse.io.NodeMapping": "returned inside GraphFile / TemporalFile by the readers",
     "graphsparse.io.GraphFile": "returned by read_edge_list / read_npz",
     "graphsparse.io.TemporalFile": "returned by read_temporal",
@@ -49,13 +49,12 @@ RESULT_CONTAINERS = {
 MAIN_ENTRIES = [
     "graphsparse.graph.as_graph", "graphsparse.ops.spmm",
     "graphsparse.sparsify.core.sparsify", "graphsparse.sparsify.core.teddy_edge_scores",
-    "graphsparse.lottery.find.find_ticket", "graphsparse.lottery.find.find_tickets",
+    "graphsparse.lottery.find.find_ticket",
     "graphsparse.temporal.data.as_temporal", "graphsparse.temporal.data.toy_temporal_graph",
     "graphsparse.temporal.train.chronological_split",
     "graphsparse.gather.sampler.neighbor_loader",
     "graphsparse.decoupled.propagation.precompute", "graphsparse.decoupled.propagation.propagation_operator",
     "graphsparse.sharded.format.open_graph", "graphsparse.sharded.format.from_graph",
-    "graphsparse.sharded.format.open_array", "graphsparse.sharded.format.save_array",
     "graphsparse.sharded.build.build_from_edgelist",
     "graphsparse.io.read_edge_list", "graphsparse.io.read_temporal", "graphsparse.io.read_node_labels",
     "graphsparse.io.read_npz", "graphsparse.io.read_graph",
