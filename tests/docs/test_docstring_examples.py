@@ -18,6 +18,7 @@ import doctest
 import importlib
 import inspect
 import re
+import tempfile
 
 import pytest
 
@@ -171,7 +172,9 @@ def test_main_entry_sections(key):
 
 @pytest.mark.parametrize("module_name", MODULES)
 def test_docstring_examples_run(module_name, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # an example that forgets its TemporaryDirectory writes nowhere shared
+    # an example's files (its TemporaryDirectory, a mkdtemp, a relative path) land in tmp_path
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     module = importlib.import_module(module_name)
     result = doctest.testmod(module, optionflags=FLAGS, report=True, verbose=False)
     assert result.attempted > 0, f"{module_name}: no example ran"
