@@ -153,6 +153,28 @@ def dir_gcn_adjacency(graph, *, self_loops: bool = False) -> tuple[Graph, Graph]
     ``A_hat @ X`` aggregates over out-neighbours (``i <- j`` for ``i -> j``), ``A_hat^T @ X`` over
     in-neighbours. Unlike PyG's ``DirGNNConv(GCNConv)`` no edge gets weight 0: an edge ``i -> j``
     always has ``d_out(i) >= 1`` and ``d_in(j) >= 1``.
+
+    Parameters
+    ----------
+    graph : Graph or anything :func:`graphsparse.as_graph` accepts
+        The digraph ``A`` (weights used when present).
+    self_loops : bool, default=False
+        Add a unit self-loop to every node before normalising.
+
+    Returns
+    -------
+    (Graph, Graph)
+        ``A_hat`` and its transpose.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphsparse.directed import dir_gcn_adjacency
+    >>> a_hat, a_hat_t = dir_gcn_adjacency(np.array([[0, 0, 1], [1, 2, 2]]))  # 0->1, 0->2, 1->2
+    >>> np.round(a_hat.to_scipy().toarray().astype(float), 3).tolist()  # w_ij = 1 / sqrt(d_out(i) d_in(j))
+    [[0.0, 0.707, 0.5], [0.0, 0.0, 0.707], [0.0, 0.0, 0.0]]
+    >>> bool((a_hat_t.to_scipy() != a_hat.to_scipy().T).nnz == 0)
+    True
     """
     a_hat = directed_normalize(graph, "dir", self_loops=self_loops)
     return a_hat, a_hat.transpose()
