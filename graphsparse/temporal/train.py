@@ -300,6 +300,9 @@ class NATTrainer:
     (``benchmarks/results/nat_collegemsg*.json``, docs/temporal.md). ``patience=3`` reproduces the
     reference. ``time_encoding='relative'`` (see :class:`NAT`) is an opt-in alternative.
 
+    :meth:`fit` trains; :meth:`test` then returns ``{'transductive': {...}, 'inductive': {...}}``
+    per negative strategy.
+
     Parameters
     ----------
     hop_sizes, value_dim, self_dim, pos_dim, time_dim, n_heads, dropout, pool_dropout, alpha, time_encoding : see NAT
@@ -345,8 +348,6 @@ class NATTrainer:
         The epoch restored (1-based).
     edges_ : TemporalEdges
         The stream it was fitted on.
-
-    :meth:`test` returns ``{'transductive': {...}, 'inductive': {...}}`` per negative strategy.
 
     Examples
     --------
