@@ -97,15 +97,16 @@ def _section(doc: str, title: str) -> str | None:
 
 
 def _documented_names(body: str) -> set[str]:
-    """Names of the entries of a section: ``name : type`` / ``a, b : type`` (numpy) or
-    ``name (type): text`` (Google), at the section's first indentation level."""
+    """Names of the typed entries of a section: ``name : type`` / ``a, b : type`` (numpy) or
+    ``name (type): text`` (Google), at the section's first indentation level; a bare ``name``
+    line (no type) does not count."""
     lines = [line for line in body.splitlines() if line.strip()]
     indent = min((len(line) - len(line.lstrip()) for line in lines), default=0)
     names: set[str] = set()
     for line in lines:
         if len(line) - len(line.lstrip()) != indent:
             continue
-        head = re.match(r"\s*([*\w][\w, *]*?)\s*(?::|\(.*?\):)", line)
+        head = re.match(r"\s*([*\w][\w, *]*?)\s*(?::\s*\S|\(.+?\):)", line)  # a type must follow
         if head:
             names.update(name.strip(" *") for name in head.group(1).split(","))
     return names
@@ -134,7 +135,7 @@ def test_discovery_finds_the_public_api():
 
 def test_section_parser():
     doc = ("Intro.\n\nParameters\n----------\na, b : int\n    Text.\nc : str, default='x'\n    More: text.\n"
-           "\nExamples\n--------\n>>> 1\n1\n")
+           "untyped\n    No type given.\n\nExamples\n--------\n>>> 1\n1\n")
     assert _documented_names(_section(doc, "Parameters")) == {"a", "b", "c"}
     assert _section(doc, "Attributes") is None and ">>> 1" in _section(doc, "Examples")
     google = "Intro.\n\nArgs:\n    x (int): one.\n        continued: here.\n    y (str, optional): two.\n"
