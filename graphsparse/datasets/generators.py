@@ -322,6 +322,37 @@ def contextual_sbm(num_nodes: int = 1000, num_classes: int = 2, avg_degree: floa
 
     Returns a PyG ``Data`` with ``x`` (float32, N x F), ``y`` (int64), ``edge_index`` (both
     directions when undirected), ``train_mask``/``val_mask``/``test_mask`` and ``directed``.
+
+    Parameters
+    ----------
+    num_nodes, num_classes : int, default=1000, 2
+        Nodes ``N`` and balanced classes ``K`` (``K <= N``).
+    avg_degree : float, default=10.0
+        Mean degree ``d`` (out-degree when directed).
+    homophily : float in [0, 1], default=0.8
+        Expected fraction ``h`` of same-class edges.
+    num_features : int, default=16
+        Feature dimension ``F`` (0: no features).
+    feature_signal : float, default=1.0
+        Norm of the class means (0: features carry no signal).
+    directed : bool, default=False
+        Sample each ordered pair independently.
+    train_fraction, val_fraction : float, default=0.6, 0.2
+        Split shares (the rest is the test set).
+    seed : None, int or numpy.random.Generator, default=None
+        Seed of every draw.
+
+    Examples
+    --------
+    >>> from graphsparse.datasets import contextual_sbm
+    >>> data = contextual_sbm(60, num_classes=3, avg_degree=4, homophily=0.9, num_features=5, seed=0)
+    >>> tuple(data.x.shape), data.y.bincount().tolist(), data.directed
+    ((60, 5), [20, 20, 20], False)
+    >>> int(data.train_mask.sum()), int(data.val_mask.sum()), int(data.test_mask.sum())
+    (36, 12, 12)
+    >>> same = (data.y[data.edge_index[0]] == data.y[data.edge_index[1]]).float().mean()
+    >>> bool(0.75 < same <= 1.0)  # close to homophily=0.9
+    True
     """
     import torch
     from torch_geometric.data import Data

@@ -199,6 +199,32 @@ def symmetrize(graph, mode: str = "union") -> Graph:
        proximity; this was ``'mean'`` before the names were unified);
     5. ``'max'``: the largest stored weight of the pair (an absent direction does not count as 0);
     6. ``'mutual'``: ``A (.) A^T`` -- only reciprocated edges, weight ``w_ij w_ji``.
+
+    Parameters
+    ----------
+    graph : Graph or anything :func:`graphsparse.as_graph` accepts
+        The digraph (unweighted edges weigh 1).
+    mode : {"union", "sum", "mean", "half_sum", "max", "mutual"}, default="union"
+        The merge rule above.
+
+    Returns
+    -------
+    Graph
+        Undirected (``directed=False``), both directions stored.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphsparse import as_graph
+    >>> from graphsparse.directed import symmetrize
+    >>> # 0 -> 1 (weight 2) and 1 -> 0 (weight 4) are reciprocal; 1 -> 2 (weight 6) is one-way
+    >>> g = as_graph(np.array([[0, 1, 1], [1, 0, 2]]), edge_weight=np.array([2.0, 4.0, 6.0]), directed=True)
+    >>> symmetrize(g, "mean").to_scipy().toarray().tolist()  # a one-way edge keeps its weight
+    [[0.0, 3.0, 0.0], [3.0, 0.0, 6.0], [0.0, 6.0, 0.0]]
+    >>> symmetrize(g, "half_sum").to_scipy().toarray().tolist()  # (A + A^T) / 2 halves it
+    [[0.0, 3.0, 0.0], [3.0, 0.0, 3.0], [0.0, 3.0, 0.0]]
+    >>> symmetrize(g, "mutual").num_edges, symmetrize(g, "union").directed
+    (2, False)
     """
     if mode not in _SYM_MODES:
         raise ValueError(f"mode must be one of {_SYM_MODES}, got {mode!r}")

@@ -60,6 +60,7 @@ MAIN_ENTRIES = [
     "graphsparse.io.read_edge_list", "graphsparse.io.read_temporal", "graphsparse.io.read_node_labels",
     "graphsparse.io.read_npz", "graphsparse.io.read_graph",
     "graphsparse.datasets.generators.sbm", "graphsparse.datasets.generators.rmat",
+    "graphsparse.datasets.generators.contextual_sbm", "graphsparse.directed.operators.symmetrize",
     "graphsparse.datasets.dsbm.directed_sbm", "graphsparse.datasets.loaders.available_datasets",
     "graphsparse.directed.operators.dir_gcn_adjacency", "graphsparse.directed.tasks.link_split",
     "graphsparse.training.fit_node_classifier",
