@@ -244,6 +244,35 @@ class Graph:
     rows sorted and coalesced, finite weights) and refuses anything a kernel could not run on;
     build a graph from unsorted or duplicated edges with :func:`as_graph`. ``node_labels``
     (optional) names the node of each row; ``None`` means row ``i`` is node ``i``.
+
+    Parameters
+    ----------
+    indptr : ndarray of shape (num_nodes + 1,)
+        Row pointers (stored as int64): row ``i``'s edges are ``indices[indptr[i]:indptr[i+1]]``.
+    indices : ndarray of shape (num_edges,)
+        Column (target) ids, sorted and distinct within each row (int32 below 2**31 nodes, else int64).
+    weights : ndarray of shape (num_edges,) or None
+        Finite edge weights (stored as float32); ``None`` means every edge weighs 1.
+    num_nodes : int
+        Number of nodes (rows and columns).
+    directed : bool, default=True
+        ``False`` promises a symmetric structure (each undirected edge stored in both rows).
+    node_labels : ndarray of shape (num_nodes,) or None, default=None
+        Original name of each node (e.g. a networkx graph's nodes).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphsparse import Graph
+    >>> g = Graph(np.array([0, 2, 3, 3]), np.array([1, 2, 2]), None, num_nodes=3)
+    >>> g.num_edges, g.out_degree().tolist(), g.indices.dtype
+    (3, [2, 1, 0], dtype('int32'))
+    >>> g.transpose().indices.tolist()
+    [0, 0, 1]
+    >>> Graph(np.array([0, 2, 3, 3]), np.array([2, 1, 2]), None, num_nodes=3)
+    Traceback (most recent call last):
+    ...
+    ValueError: Graph: ...
     """
 
     indptr: np.ndarray
@@ -744,34 +773,48 @@ def as_graph(graph, *, num_nodes: int | None = None, edge_weight=None, directed:
 
     Parameters
     ----------
-    graph
+    graph : Graph, SciPy sparse, edge index, PyG Data, networkx graph or torch sparse tensor
         ``Graph``; SciPy sparse matrix/array (square; values become weights unless all ones;
         unsorted rows and duplicates are sorted and summed); ``(2, E)`` edge index (NumPy, torch or
         nested lists) of integer ids -- float ids are accepted only when integral; PyG ``Data``
         (uses ``edge_index``, ``edge_weight`` or a 1-D ``edge_attr``, ``num_nodes``); networkx
         ``Graph``/``DiGraph`` (``weight`` attribute used when present); torch sparse COO/CSR tensor.
-    num_nodes
+    num_nodes : int or None, default=None
         Number of nodes for an edge index (default ``max id + 1``, inferred only up to
         ``min(2**31, max(2**24, 16 x edges))`` nodes -- larger ids look like labels, not row
         numbers, and would allocate gigabytes: pass ``num_nodes`` explicitly for such graphs);
         checked against the others. A node count whose per-node arrays exceed the machine's
         memory raises ``MemoryError`` saying so.
-    edge_weight
+    edge_weight : array-like of shape (E,) or None, default=None
         Optional weights for an edge index (one per column).
-    directed
+    directed : bool or None, default=None
         ``None`` infers it: networkx by its class, a ``Graph`` keeps its flag, anything else is
         directed unless its edge set is symmetric. ``False`` on an asymmetric input symmetrises
         it (``A + A^T`` merged with ``reduce='max'``).
-    reduce
+    reduce : {'sum', 'max'}, default='sum'
         How duplicate edges of an edge index are merged: ``'sum'`` (default, as SciPy: an
         unweighted edge given twice gets weight 2) or ``'max'`` (one entry, weight kept).
-    name
+    name : str, default='graph'
         How error messages call the argument.
-    nodelist
+    nodelist : sequence or None, default=None
         networkx input only: the node of each row, in order (every node exactly once). Without
         it, a graph whose labels are exactly the integers ``0..n-1`` (in any insertion order)
         maps node ``i`` to row ``i``; any other graph keeps ``G.nodes()`` order. Unless the rows
         are ``0..n-1`` in that sense, the labels are kept in ``Graph.node_labels``.
+
+    Returns
+    -------
+    Graph
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphsparse import as_graph
+    >>> g = as_graph(np.array([[0, 1, 1], [1, 2, 2]]))  # edge 1 -> 2 given twice: summed
+    >>> g.num_nodes, g.num_edges, g.directed, g.weights.tolist()
+    (3, 2, True, [1.0, 2.0])
+    >>> as_graph(np.array([[0, 1], [1, 0]])).directed  # a symmetric edge set is undirected
+    False
     """
     if reduce not in ("sum", "max"):
         raise ValueError(f"reduce must be 'sum' or 'max', got {reduce!r}")

@@ -49,8 +49,23 @@ _SPARSE_IDS_FACTOR, _SPARSE_IDS_SLACK = 10, 1_000_000
 class NodeMapping:
     """Node numbers <-> the ids of the file.
 
-    ``labels[i]`` is the file's id of node ``i`` (int64 for numeric ids, str for labels);
-    ``scheme`` is how they were read (``"zero"``, ``"one"``, ``"relabel"``).
+    Attributes
+    ----------
+    labels : ndarray of shape (num_nodes,)
+        ``labels[i]`` is the file's id of node ``i`` (int64 for numeric ids, str for labels).
+    scheme : {"zero", "one", "relabel"}
+        How the ids were read (module docstring).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from graphsparse.io import read_edge_list
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "edges.txt")
+    ...     _ = open(path, "w").write("1 2\\n2 3\\n")
+    ...     mapping = read_edge_list(path).mapping
+    >>> mapping.scheme, mapping.labels.tolist(), len(mapping)  # 1-based ids shifted
+    ('one', [1, 2, 3], 3)
     """
 
     labels: np.ndarray
@@ -114,6 +129,24 @@ class GraphFile:
         ``(n, splits)`` booleans).
     notes : list of str
         What the reader decided for you (1-based ids shifted, labels relabelled, ...).
+    path : str
+        The file read.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from graphsparse.io import read_npz
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "g.npz")
+    ...     np.savez(path, edge_index=np.array([[0, 1, 2], [1, 2, 0]]), x=np.ones((3, 4), np.float32),
+    ...              y=np.array([0, 1, 0]), train_mask=np.array([True, True, False]))
+    ...     gf = read_npz(path)
+    >>> gf.graph.num_edges, gf.x.shape, gf.y.tolist(), gf.train_mask.tolist(), gf.val_mask
+    (3, (3, 4), [0, 1, 0], [True, True, False], None)
+    >>> data = gf.to_data()  # a PyG Data with the same arrays as tensors
+    >>> data.num_nodes, tuple(data.x.shape)
+    (3, (3, 4))
     """
 
     graph: object
@@ -158,9 +191,33 @@ class GraphFile:
 class TemporalFile:
     """What :func:`read_temporal` returns: time-sorted ``edges`` plus the id mapping.
 
-    ``edges`` is a :class:`graphsparse.temporal.TemporalEdges` (times relative to the first event,
-    ``t0`` holds the first raw time); ``labels`` the per-event label column (sorted order) when the
-    file has one; ``notes`` what the reader decided (sorting, id schemes).
+    Attributes
+    ----------
+    edges : graphsparse.temporal.TemporalEdges
+        The events, time-sorted, times relative to the first event.
+    mapping : NodeMapping
+        Node numbers <-> the file's ids.
+    path : str
+        The file read.
+    t0 : float
+        The first raw time.
+    labels : ndarray of shape (E,) or None
+        The per-event label column (sorted order) when the file has one.
+    notes : list of str
+        What the reader decided (sorting, id schemes).
+
+    Examples
+    --------
+    >>> import os, tempfile, warnings
+    >>> from graphsparse.io import read_temporal
+    >>> with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings(record=True) as caught:
+    ...     path = os.path.join(folder, "events.txt")
+    ...     _ = open(path, "w").write("0 1 120\\n1 2 100\\n")
+    ...     tf = read_temporal(path)
+    >>> len(caught), len(tf.notes) > 0  # unsorted times: sorted, with a warning and a note
+    (1, True)
+    >>> tf.t0, tf.edges.t.tolist(), tf.edges.edge_ids.tolist()  # sorted; file positions kept
+    (100.0, [0.0, 20.0], [1, 0])
     """
 
     edges: object
@@ -175,9 +232,32 @@ class TemporalFile:
 class NodeLabels:
     """What :func:`read_node_labels` returns.
 
-    ``y`` is ``(n,)`` int64 class numbers (``-1`` = unlabelled) for single-label files, or an
-    ``(n, classes)`` uint8 multi-hot matrix for multi-label ones; ``classes[c]`` is the file's
-    name of class ``c``.
+    Attributes
+    ----------
+    y : int64 ndarray of shape (n,) or uint8 ndarray of shape (n, num_classes)
+        Class numbers (``-1`` = unlabelled) for single-label files, or a multi-hot matrix for
+        multi-label ones.
+    classes : ndarray of shape (num_classes,)
+        ``classes[c]`` is the file's name of class ``c``.
+    multilabel : bool
+        Which of the two layouts ``y`` has.
+    path : str
+        The file read.
+    notes : list of str
+        What the reader decided.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from graphsparse.io import read_node_labels
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "labels.txt")
+    ...     _ = open(path, "w").write("0 red\\n0 blue\\n2 blue\\n")
+    ...     labels = read_node_labels(path, num_nodes=4)
+    >>> labels.multilabel, labels.y.shape, labels.classes.tolist()
+    (True, (4, 2), ['blue', 'red'])
+    >>> labels.labelled.tolist()
+    [True, False, True, False]
     """
 
     y: np.ndarray
@@ -555,11 +635,12 @@ def read_edge_list(path, *, src=0, dst=1, weight=None, time=None, sep=None, head
     Examples
     --------
     >>> import os, tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "edges.csv")
-    >>> _ = open(path, "w").write("from,to,w\\nalice,bob,1.5\\nbob,carol,2\\n")
-    >>> gf = read_edge_list(path, weight="w")
-    >>> gf.graph.num_nodes, list(gf.mapping.labels)
-    (3, ['alice', 'bob', 'carol'])
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "edges.csv")
+    ...     _ = open(path, "w").write("from,to,w\\nalice,bob,1.5\\nbob,carol,2\\n")
+    ...     gf = read_edge_list(path, weight="w")
+    >>> gf.graph.num_nodes, gf.mapping.labels.tolist(), gf.edge_weight.tolist()
+    (3, ['alice', 'bob', 'carol'], [1.5, 2.0])
     """
     path = _path(path)
     named = any(isinstance(c, str) and c != "auto" for c in (src, dst, weight, time) if c is not None)
@@ -618,6 +699,8 @@ def read_temporal(path, *, src=None, dst=None, time=None, features=None, label=N
         As :func:`read_edge_list` (DyGLib's 1-based ids are shifted by ``auto``).
     bipartite : bool, optional
         Number the destination ids after the sources (JODIE users/items; default True for JODIE).
+    sep, header, comment : see read_edge_list
+        As :func:`read_edge_list` (``header`` is forced for DyGLib and JODIE files).
 
     Unsorted times are sorted (stable; a :class:`UserWarning` and a note say so) with
     ``edges.edge_ids`` keeping the file positions so edge features stay aligned; times are made
@@ -626,9 +709,10 @@ def read_temporal(path, *, src=None, dst=None, time=None, features=None, label=N
     Examples
     --------
     >>> import os, tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "events.txt")
-    >>> _ = open(path, "w").write("0 1 10\\n1 2 12\\n2 0 15\\n")
-    >>> tf = read_temporal(path)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "events.txt")
+    ...     _ = open(path, "w").write("0 1 10\\n1 2 12\\n2 0 15\\n")
+    ...     tf = read_temporal(path)
     >>> tf.edges.num_nodes, tf.edges.t.tolist()
     (3, [0.0, 2.0, 5.0])
     """
@@ -772,14 +856,20 @@ def read_node_labels(path, *, num_nodes: int | None = None, mapping: NodeMapping
         on several lines gets several labels (multi-label). ``communities``: one line per label
         listing its member nodes (multi-label when a node is in several). ``auto``: single when
         every line has one field, pairs when every line has two, communities otherwise.
+    sep : str, optional
+        Field separator (default: comma, tab, else any whitespace, from the first line).
+    comment : str, default="#"
+        Text from this character to the end of a line is ignored.
 
     Examples
     --------
     >>> import os, tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "labels.txt")
-    >>> _ = open(path, "w").write("0 a\\n1 b\\n2 a\\n")
-    >>> read_node_labels(path).y.tolist()
-    [0, 1, 0]
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "labels.txt")
+    ...     _ = open(path, "w").write("0 a\\n1 b\\n2 a\\n")
+    ...     labels = read_node_labels(path)
+    >>> labels.y.tolist(), labels.classes.tolist(), labels.multilabel
+    ([0, 1, 0], ['a', 'b'], False)
     """
     import pandas as pd
 
@@ -895,12 +985,25 @@ def read_npz(path, *, directed: bool | None = None) -> GraphFile:
     ``train_masks``/``val_masks``/``test_masks`` of shape ``(splits, n)``, read as ``(n, splits)``);
     a PyG-style bundle (``edge_index`` ``(2, E)``, ``x``, ``y``, ``train_mask``, ...).
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The ``.npz`` file.
+    directed : bool, optional
+        ``None`` keeps the file's flag (a saved Graph) or infers it (symmetric edge set ->
+        undirected); ``False`` symmetrises.
+
+    Returns
+    -------
+    GraphFile
+
     Examples
     --------
     >>> import os, tempfile, numpy as np
-    >>> path = os.path.join(tempfile.mkdtemp(), "g.npz")
-    >>> np.savez(path, edges=np.array([[0, 1], [1, 2]]), node_labels=np.array([0, 1, 0]))
-    >>> gf = read_npz(path)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "g.npz")
+    ...     np.savez(path, edges=np.array([[0, 1], [1, 2]]), node_labels=np.array([0, 1, 0]))
+    ...     gf = read_npz(path)
     >>> gf.graph.num_nodes, gf.y.tolist()
     (3, [0, 1, 0])
     """
@@ -1070,7 +1173,31 @@ def _mask_array(array, n, key, path):
 
 # ------------------------------------------------------------------------------ dispatch and side files
 def read_graph(path, **kwargs) -> GraphFile:
-    """:func:`read_npz` for ``.npz`` files, :func:`read_edge_list` for anything else."""
+    """:func:`read_npz` for ``.npz`` files, :func:`read_edge_list` for anything else.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The graph file.
+    **kwargs
+        Options of :func:`read_edge_list` (``.npz``: ``directed`` only; others raise ``ValueError``).
+
+    Returns
+    -------
+    GraphFile
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from graphsparse import as_graph
+    >>> from graphsparse.io import read_graph
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = as_graph([[0, 1], [1, 2]]).save(os.path.join(folder, "g.npz"))
+    ...     _ = open(os.path.join(folder, "g.txt"), "w").write("0 1\\n1 2\\n")
+    ...     a, b = read_graph(os.path.join(folder, "g.npz")), read_graph(os.path.join(folder, "g.txt"))
+    >>> a.graph.num_edges == b.graph.num_edges == 2, a.graph.indices.tolist() == b.graph.indices.tolist()
+    (True, True)
+    """
     path = _path(path)
     if path.endswith(".npz"):
         allowed = {k: v for k, v in kwargs.items() if k == "directed"}

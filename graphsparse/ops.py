@@ -34,7 +34,38 @@ def _as_f32_vector(values, n: int, name: str) -> np.ndarray:
 
 def spmm(graph, dense: np.ndarray, out: np.ndarray | None = None, *, row_scale=None, col_scale=None,
          transpose: bool = False) -> np.ndarray:
-    """``out = diag(row_scale) @ A @ diag(col_scale) @ dense`` (float32, fused, parallel)."""
+    """``out = diag(row_scale) @ A @ diag(col_scale) @ dense`` (float32, fused, parallel).
+
+    Parameters
+    ----------
+    graph : Graph or anything :func:`graphsparse.as_graph` accepts
+        The sparse matrix ``A`` (``A[i, j]`` = weight of edge ``i -> j``; unweighted edges weigh 1).
+    dense : ndarray of shape (num_nodes, d), float32
+        The dense right-hand side (a torch tensor is read as NumPy).
+    out : ndarray of shape (num_nodes, d) or None, default=None
+        Writeable C-contiguous float32 output to reuse; must not overlap ``dense``.
+    row_scale, col_scale : array-like of shape (num_nodes,) or None, default=None
+        Diagonal scalings applied on the left / right of ``A`` (``None``: identity).
+    transpose : bool, default=False
+        Multiply by ``A^T`` instead of ``A``.
+
+    Returns
+    -------
+    ndarray of shape (num_nodes, d), float32
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphsparse import as_graph, spmm
+    >>> g = as_graph(np.array([[0, 0, 1], [1, 2, 2]]), num_nodes=3)  # 0 -> 1, 0 -> 2, 1 -> 2
+    >>> x = np.eye(3, dtype=np.float32)
+    >>> spmm(g, x).astype(int).tolist()  # A itself
+    [[0, 1, 1], [0, 0, 1], [0, 0, 0]]
+    >>> spmm(g, x, row_scale=np.array([0.5, 1, 1]))[0].tolist()  # row 0 of diag(r) A
+    [0.0, 0.5, 0.5]
+    >>> spmm(g, x, transpose=True)[2].tolist()  # row 2 of A^T: the in-edges of node 2
+    [1.0, 1.0, 0.0]
+    """
     g = as_graph(graph)
     if transpose:
         g = g.transpose()

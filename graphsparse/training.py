@@ -241,15 +241,23 @@ def fit_node_classifier(model: torch.nn.Module, forward: Callable, y: torch.Tens
         ``(N,)`` int64 labels (:func:`check_labels`).
     masks : tuple
         ``(train, val, test)`` bool masks or index tensors (:func:`split_masks`).
-    metric : {'accuracy', 'roc_auc'}
+    epochs : int, default=200
+        Upper bound on the training epochs.
+    lr, weight_decay : float, default=0.01, 0.0
+        Adam's learning rate and L2 penalty.
+    patience : int or None, default=None
+        Stop after this many epochs without a better validation score (``None``: never).
+    metric : {'accuracy', 'roc_auc'}, default='accuracy'
         Validation / test score (:func:`score`).
+    ties : {'first', 'last'}, default='first'
+        Which of equally good validation epochs is the best one.
     extra_loss : callable, optional
         ``extra_loss(logits) -> tensor`` added to the cross-entropy (e.g. distillation).
-    keep_logits : bool
+    keep_logits : bool, default=False
         Record the eval-mode logits of the best epoch (``'logits'``).
     **kwargs
-        Passed to :func:`fit_full_batch` (``patience``, ``ties``, ``after_step``, ``seed``,
-        ``keep_state``, ``restore_best``, ``progress``, ``verbose``).
+        Passed to :func:`fit_full_batch` (``after_step``, ``seed``, ``keep_state``,
+        ``restore_best``, ``progress``, ``verbose``).
 
     Returns
     -------

@@ -49,16 +49,31 @@ def download_dataset(name: str, root=None, url_template: str | None = None, over
 
     Parameters
     ----------
-    name
+    name : str
         A registered dataset name (see :func:`graphsparse.datasets.available_datasets`).
-    root
+    root : str, os.PathLike or None, default=None
         Data folder; default ``$GRAPHSPARSE_DATA``, else ``../shared/datasets`` next to the checkout.
-    url_template
+    url_template : str or None, default=None
         Mirror URL pattern (see the module docstring); default: the registry's raw GitHub URLs.
-    overwrite
+    overwrite : bool, default=False
         Re-fetch files that already exist (otherwise existing files are only verified).
-    timeout
+    timeout : float, default=60.0
         Seconds per connection.
+
+    Returns
+    -------
+    str
+        The dataset's folder, after every file's size and sha256 were checked.
+
+    Examples
+    --------
+    A name is checked against the registry before any connection is made:
+
+    >>> from graphsparse.datasets import download_dataset
+    >>> download_dataset("no-such-graph")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown dataset 'no-such-graph'; known datasets: blogcatalog, citeseer, ...
     """
     key = _check_name(name)
     entry = _registry()[key]

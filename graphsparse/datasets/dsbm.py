@@ -83,22 +83,35 @@ def directed_sbm(num_nodes: int = 2500, num_classes: int = 5, p_in: float = 0.02
 
     Parameters
     ----------
-    num_nodes, num_classes
+    num_nodes, num_classes : int, default=2500, 5
         Nodes and balanced blocks (= classes).
-    p_in, p_out
+    p_in, p_out : float, default=0.02, None
         Link probabilities inside / between blocks (``p_out=None`` means ``p_in``: the undirected
         structure is then class-blind).
-    meta_graph, eta
+    meta_graph, eta : str or (K, K) array, float, default="cyclic", 0.05
         Flow between blocks (see module docs); ``eta`` is the noise (0 = fully one-way flow).
-    num_features, feature_signal
+    num_features, feature_signal : int, float, default=32, 1.0
         Gaussian features with class-mean norm ``feature_signal`` (``num_features=0``: ``x`` is
         an all-ones column).
-    num_splits, train_fraction, val_fraction
+    num_splits, train_fraction, val_fraction : int, float, float, default=5, 0.2, 0.2
         Random stratification-free masks; the rest of the nodes is the test set.
-    random_state
-        Seed (int / Generator); everything (graph, features, splits) derives from it.
+    random_state : None, int or numpy.random.Generator, default=None
+        Seed; everything (graph, features, splits) derives from it.
 
     The Data also carries ``flows`` (the ``F`` used) and ``num_classes``.
+
+    Examples
+    --------
+    >>> from graphsparse.datasets import directed_sbm
+    >>> data = directed_sbm(60, 3, p_in=0.2, num_features=4, num_splits=2, random_state=0)
+    >>> tuple(data.x.shape), tuple(data.train_mask.shape), data.num_classes
+    ((60, 4), (60, 2), 3)
+    >>> data.y.bincount().tolist()  # balanced blocks
+    [20, 20, 20]
+    >>> data.flows.tolist()[0]  # cyclic meta-graph: block 0 sends to block 1 with prob 1 - eta
+    [0.5, 0.95, 0.05]
+    >>> bool((data.train_mask & data.test_mask).any())  # disjoint parts
+    False
     """
     import torch
     from torch_geometric.data import Data

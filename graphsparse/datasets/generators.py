@@ -77,17 +77,40 @@ def rmat(num_nodes: int, num_edges: int, a: float = 0.57, b: float = 0.19, c: fl
 
     Parameters
     ----------
-    num_nodes, num_edges
+    num_nodes, num_edges : int
         Positive node count; non-negative edge count (at most the number of allowed pairs).
-    a, b, c
+    a, b, c : float, default=0.57, 0.19, 0.19
         Quadrant probabilities in ``[0, 1]`` with ``a + b + c <= 1``.
-    seed
-        ``None``, int or ``numpy.random.Generator``.
-    directed, self_loops, permute
-        See above.
-    max_rounds
+    seed : None, int or numpy.random.Generator, default=None
+        Seed of the counter-based draws.
+    directed : bool, default=True
+        Ordered pairs (``False``: unordered pairs, both directions stored).
+    self_loops : bool, default=False
+        Allow ``u == v``.
+    permute : bool, default=True
+        Relabel nodes by a random permutation (item 4).
+    max_rounds : int, default=64
         Rounds of redrawing duplicates before giving up with a ``RuntimeError`` (only reachable
         when ``num_edges`` is close to the number of pairs R-MAT can practically reach).
+
+    Returns
+    -------
+    Graph
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphsparse.datasets import rmat
+    >>> g = rmat(100, 400, seed=0)
+    >>> g.num_nodes, g.num_edges, g.directed  # exactly 400 distinct directed edges
+    (100, 400, True)
+    >>> bool((g.sources() != g.indices).all())  # no self-loops by default
+    True
+    >>> u = rmat(100, 400, seed=0, directed=False)
+    >>> u.num_edges, u.is_symmetric()  # both directions stored
+    (800, True)
+    >>> bool(np.array_equal(rmat(100, 400, seed=0).indices, g.indices))  # reproducible
+    True
     """
     num_nodes = check_positive_int(num_nodes, "num_nodes")
     num_edges = check_positive_int(num_edges, "num_edges", allow_zero=True)
@@ -190,21 +213,35 @@ def sbm(block_sizes, edge_probs, directed: bool = False, self_loops: bool = Fals
 
     Parameters
     ----------
-    block_sizes
-        Sequence of non-negative block sizes.
-    edge_probs
-        ``(B, B)`` matrix of probabilities (symmetric when undirected) or one scalar for all
-        pairs. Planted partition: ``np.full((B, B), p_out) + np.eye(B) * (p_in - p_out)``.
-    directed, self_loops
-        Directed graph (``edge_probs[k, l]`` for edges from block k to block l); allow ``u == v``.
-    seed
-        ``None``, int or ``numpy.random.Generator``.
-    return_labels
+    block_sizes : sequence of int
+        Non-negative block sizes.
+    edge_probs : array-like of shape (B, B), or float
+        Matrix of probabilities (symmetric when undirected) or one scalar for all pairs.
+        Planted partition: ``np.full((B, B), p_out) + np.eye(B) * (p_in - p_out)``.
+    directed : bool, default=False
+        Directed graph (``edge_probs[k, l]`` for edges from block k to block l).
+    self_loops : bool, default=False
+        Allow ``u == v``.
+    seed : None, int or numpy.random.Generator, default=None
+        Seed of the draws.
+    return_labels : bool, default=False
         Also return the block of every node (int64 array).
 
     Returns
     -------
     Graph, or ``(Graph, labels)`` with ``return_labels=True``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphsparse.datasets import sbm
+    >>> g, labels = sbm([30, 20], np.array([[0.3, 0.0], [0.0, 0.3]]), seed=0, return_labels=True)
+    >>> g.num_nodes, g.directed, g.is_symmetric(), np.bincount(labels).tolist()
+    (50, False, True, [30, 20])
+    >>> bool((labels[g.sources()] == labels[g.indices]).all())  # no edge between the blocks
+    True
+    >>> sbm([10, 10], 1.0).num_edges == 2 * (20 * 19 // 2)  # p = 1: the complete graph
+    True
     """
     sizes = _check_block_sizes(block_sizes)
     probs = _check_edge_probs(edge_probs, sizes.size, directed)
@@ -285,6 +322,37 @@ def contextual_sbm(num_nodes: int = 1000, num_classes: int = 2, avg_degree: floa
 
     Returns a PyG ``Data`` with ``x`` (float32, N x F), ``y`` (int64), ``edge_index`` (both
     directions when undirected), ``train_mask``/``val_mask``/``test_mask`` and ``directed``.
+
+    Parameters
+    ----------
+    num_nodes, num_classes : int, default=1000, 2
+        Nodes ``N`` and balanced classes ``K`` (``K <= N``).
+    avg_degree : float, default=10.0
+        Mean degree ``d`` (out-degree when directed).
+    homophily : float in [0, 1], default=0.8
+        Expected fraction ``h`` of same-class edges.
+    num_features : int, default=16
+        Feature dimension ``F`` (0: no features).
+    feature_signal : float, default=1.0
+        Norm of the class means (0: features carry no signal).
+    directed : bool, default=False
+        Sample each ordered pair independently.
+    train_fraction, val_fraction : float, default=0.6, 0.2
+        Split shares (the rest is the test set).
+    seed : None, int or numpy.random.Generator, default=None
+        Seed of every draw.
+
+    Examples
+    --------
+    >>> from graphsparse.datasets import contextual_sbm
+    >>> data = contextual_sbm(60, num_classes=3, avg_degree=4, homophily=0.9, num_features=5, seed=0)
+    >>> tuple(data.x.shape), data.y.bincount().tolist(), data.directed
+    ((60, 5), [20, 20, 20], False)
+    >>> int(data.train_mask.sum()), int(data.val_mask.sum()), int(data.test_mask.sum())
+    (36, 12, 12)
+    >>> same = (data.y[data.edge_index[0]] == data.y[data.edge_index[1]]).float().mean()
+    >>> bool(0.75 < same <= 1.0)  # close to homophily=0.9
+    True
     """
     import torch
     from torch_geometric.data import Data

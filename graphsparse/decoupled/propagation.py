@@ -50,7 +50,17 @@ class PropagationOperator:
     graph : Graph
         The graph with the self-loops already added (as :func:`propagation_operator` builds it).
     row_scale, col_scale : np.ndarray
-        float32 per-node scales ``r`` and ``c``.
+        float32 per-node scales ``r`` and ``c`` (``col_scale`` may be ``None``: no column scaling).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphsparse.decoupled import PropagationOperator, propagation_operator
+    >>> op = propagation_operator(np.array([[0, 1], [1, 2]]), operator="rw")  # path 0 -> 1 -> 2
+    >>> isinstance(op, PropagationOperator), op.num_nodes, op.graph.num_edges  # 2 edges + 3 self-loops
+    (True, 3, 5)
+    >>> np.round(op.matmul(np.eye(3, dtype=np.float32)), 3).sum(axis=1).tolist()  # rows of T sum to 1
+    [1.0, 1.0, 1.0]
     """
 
     def __init__(self, graph: Graph, row_scale: np.ndarray, col_scale: np.ndarray | None):
@@ -104,7 +114,7 @@ def propagation_operator(graph, operator: str = "sym", self_loops: bool = True) 
     >>> import numpy as np
     >>> from graphsparse.decoupled import propagation_operator
     >>> op = propagation_operator(np.array([[0, 1], [1, 0]]))
-    >>> op.matmul(np.ones((2, 1), np.float32)).ravel().tolist()
+    >>> np.round(op.matmul(np.ones((2, 1), np.float32)), 5).ravel().tolist()
     [1.0, 1.0]
     """
     if operator not in OPERATORS:
@@ -312,7 +322,8 @@ def s2gc_features(graph, x, K: int, alpha: float = 0.05, operator: str = "sym", 
     --------
     >>> import numpy as np
     >>> from graphsparse.decoupled import s2gc_features
-    >>> s2gc_features(np.array([[0, 1], [1, 0]]), np.ones((2, 1), np.float32), K=4, verbose=False).ravel().tolist()
+    >>> features = s2gc_features(np.array([[0, 1], [1, 0]]), np.ones((2, 1), np.float32), K=4, verbose=False)
+    >>> np.round(features, 5).ravel().tolist()
     [1.0, 1.0]
     """
     alpha = check_fraction(alpha, "alpha", high_inclusive=True)
@@ -349,6 +360,25 @@ def precompute(graph, x, K: int, method: str = "hops", operator: str = "sym", se
 
     ``alpha`` defaults to 0.1 for ``"ppr"`` and 0.05 for ``"s2gc"``. ``"s2gc"`` returns ``(n, f)``
     (``out``/``path`` do not apply); the others the ``(K + 1, n, f)`` stack.
+
+    Parameters
+    ----------
+    graph : graph-like or PropagationOperator
+        The graph (or an operator from :func:`propagation_operator`, reused across calls).
+    x : array of shape (n, f)
+        Node features (NumPy or torch; cast to float32 block by block).
+    K : int
+        Number of hops.
+    method : {"hops", "ppr", "s2gc"}, default="hops"
+        :func:`propagate_hops`, :func:`ppr_hops` or :func:`s2gc_features`.
+    operator : {"sym", "rw"}, default="sym"
+        See :func:`propagation_operator`.
+    self_loops : bool, default=True
+        See :func:`propagation_operator`.
+    alpha : float or None, default=None
+        Teleport weight of ``"ppr"`` / ``"s2gc"`` (``"hops"`` refuses it).
+    out, path, block_size, verbose : see propagate_hops
+        As :func:`propagate_hops`.
 
     Examples
     --------

@@ -153,6 +153,28 @@ def dir_gcn_adjacency(graph, *, self_loops: bool = False) -> tuple[Graph, Graph]
     ``A_hat @ X`` aggregates over out-neighbours (``i <- j`` for ``i -> j``), ``A_hat^T @ X`` over
     in-neighbours. Unlike PyG's ``DirGNNConv(GCNConv)`` no edge gets weight 0: an edge ``i -> j``
     always has ``d_out(i) >= 1`` and ``d_in(j) >= 1``.
+
+    Parameters
+    ----------
+    graph : Graph or anything :func:`graphsparse.as_graph` accepts
+        The digraph ``A`` (weights used when present).
+    self_loops : bool, default=False
+        Add a unit self-loop to every node before normalising.
+
+    Returns
+    -------
+    (Graph, Graph)
+        ``A_hat`` and its transpose.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphsparse.directed import dir_gcn_adjacency
+    >>> a_hat, a_hat_t = dir_gcn_adjacency(np.array([[0, 0, 1], [1, 2, 2]]))  # 0->1, 0->2, 1->2
+    >>> np.round(a_hat.to_scipy().toarray().astype(float), 3).tolist()  # w_ij = 1 / sqrt(d_out(i) d_in(j))
+    [[0.0, 0.707, 0.5], [0.0, 0.0, 0.707], [0.0, 0.0, 0.0]]
+    >>> bool((a_hat_t.to_scipy() != a_hat.to_scipy().T).nnz == 0)
+    True
     """
     a_hat = directed_normalize(graph, "dir", self_loops=self_loops)
     return a_hat, a_hat.transpose()
@@ -177,6 +199,32 @@ def symmetrize(graph, mode: str = "union") -> Graph:
        proximity; this was ``'mean'`` before the names were unified);
     5. ``'max'``: the largest stored weight of the pair (an absent direction does not count as 0);
     6. ``'mutual'``: ``A (.) A^T`` -- only reciprocated edges, weight ``w_ij w_ji``.
+
+    Parameters
+    ----------
+    graph : Graph or anything :func:`graphsparse.as_graph` accepts
+        The digraph (unweighted edges weigh 1).
+    mode : {"union", "sum", "mean", "half_sum", "max", "mutual"}, default="union"
+        The merge rule above.
+
+    Returns
+    -------
+    Graph
+        Undirected (``directed=False``), both directions stored.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphsparse import as_graph
+    >>> from graphsparse.directed import symmetrize
+    >>> # 0 -> 1 (weight 2) and 1 -> 0 (weight 4) are reciprocal; 1 -> 2 (weight 6) is one-way
+    >>> g = as_graph(np.array([[0, 1, 1], [1, 0, 2]]), edge_weight=np.array([2.0, 4.0, 6.0]), directed=True)
+    >>> symmetrize(g, "mean").to_scipy().toarray().tolist()  # a one-way edge keeps its weight
+    [[0.0, 3.0, 0.0], [3.0, 0.0, 6.0], [0.0, 6.0, 0.0]]
+    >>> symmetrize(g, "half_sum").to_scipy().toarray().tolist()  # (A + A^T) / 2 halves it
+    [[0.0, 3.0, 0.0], [3.0, 0.0, 3.0], [0.0, 3.0, 0.0]]
+    >>> symmetrize(g, "mutual").num_edges, symmetrize(g, "union").directed
+    (2, False)
     """
     if mode not in _SYM_MODES:
         raise ValueError(f"mode must be one of {_SYM_MODES}, got {mode!r}")

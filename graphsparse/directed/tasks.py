@@ -60,6 +60,40 @@ def link_split(graph, task: str = "direction", *, val_fraction: float = 0.05, te
     ``train``/``val``/``test`` are ``(pairs (k, 2) int64, labels (k,) int64)``; training pairs come
     from the edges kept in ``train_graph`` (with the same negative rule), so a model can be fitted
     on them. Fractions refer to the one-way (non-reciprocal, non-loop) edges.
+
+    Parameters
+    ----------
+    graph : Graph or anything :func:`graphsparse.as_graph` accepts
+        A directed graph (an undirected one raises ``ValueError``).
+    task : {"direction", "existence", "three_class"}, default="direction"
+        ``"direction"``: ``(u, v)`` (1) vs ``(v, u)`` (0); ``"existence"``: edge (1) vs non-edge
+        (0); ``"three_class"``: ``u -> v`` (0), ``v -> u`` (1), no edge (2).
+    val_fraction, test_fraction : float, default=0.05, 0.15
+        Shares of the one-way edges held out (their sum < 1).
+    drop_reciprocal : bool, default=True
+        Also drop reciprocal pairs from ``train_graph`` (they would leak the direction).
+    random_state : None, int or numpy Generator, default=None
+        Seed of the split and of the negative pairs.
+
+    Returns
+    -------
+    dict
+        ``train_graph`` (Graph), ``train``/``val``/``test`` pairs and labels, ``task`` and
+        ``num_reciprocal_edges``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphsparse.datasets import rmat
+    >>> from graphsparse.directed import link_split
+    >>> split = link_split(rmat(100, 400, seed=0), "three_class", random_state=0)
+    >>> pairs, labels = split["test"]
+    >>> pairs.shape[1], np.bincount(labels).tolist()  # balanced: forward, reversed, non-edge
+    (2, [42, 42, 42])
+    >>> held_out = pairs[labels == 0]
+    >>> g = split["train_graph"]
+    >>> bool((g.locate(held_out[:, 0], held_out[:, 1]) < 0).all())  # absent from the train graph
+    True
     """
     if task not in _TASKS:
         raise ValueError(f"task must be one of {_TASKS}, got {task!r}")

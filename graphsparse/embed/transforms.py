@@ -29,10 +29,33 @@ class FastRPEmbedding(BaseTransform):
 
     Parameters
     ----------
-    n_components : int -- embedding dimension.
-    attr_name : str or None -- attribute to store it in; ``None`` concatenates it to ``data.x``.
-    use_node_features : bool -- pass ``data.x`` to ``fit(features=...)`` (needs ``feature_ratio > 0``).
-    **fastrp_params -- any other :class:`FastRP` parameter (``iteration_weights``, ``random_state`` ...).
+    n_components : int, default=128
+        Embedding dimension.
+    attr_name : str or None, default="fastrp"
+        Attribute to store the embedding in; ``None`` concatenates it to ``data.x``.
+    use_node_features : bool, default=False
+        Pass ``data.x`` to ``fit(features=...)`` (needs ``feature_ratio > 0``).
+    **fastrp_params
+        Any other :class:`~graphsparse.embed.FastRP` parameter (``iteration_weights``,
+        ``random_state`` ...); checked at construction.
+
+    Attributes
+    ----------
+    estimator : FastRP
+        The unfitted template, cloned and fitted on each graph the transform sees.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch_geometric.data import Data
+    >>> from graphsparse.transforms import FastRPEmbedding
+    >>> edge_index = torch.tensor([[0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2]])  # a path of 4 nodes
+    >>> data = FastRPEmbedding(n_components=8, random_state=0)(Data(edge_index=edge_index, num_nodes=4))
+    >>> data.fastrp.shape, data.fastrp.dtype
+    (torch.Size([4, 8]), torch.float32)
+    >>> data = Data(edge_index=edge_index, x=torch.ones(4, 3))
+    >>> FastRPEmbedding(n_components=8, attr_name=None, random_state=0)(data).x.shape  # 3 + 8 columns
+    torch.Size([4, 11])
     """
 
     def __init__(self, n_components: int = 128, attr_name: str | None = "fastrp", use_node_features: bool = False,

@@ -114,6 +114,25 @@ class CSRGraphStore(GraphStore):
     scipy sparse, a ``(2, E)`` edge index, PyG ``Data``...). Edge ``src -> dst`` of the graph is
     stored as ``row[colptr[dst]:colptr[dst+1]] ∋ src``, so messages flow from sampled neighbours
     to the seeds, as in PyG.
+
+    Parameters
+    ----------
+    graph : Graph or anything :func:`graphsparse.as_graph` accepts, optional
+        The graph to store (``None``: an empty store, filled with ``put_edge_index``).
+    num_nodes : int, optional
+        Node count of an edge-index input (default: largest id + 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphsparse.gather import CSRGraphStore
+    >>> store = CSRGraphStore(np.array([[0, 0, 2], [1, 2, 1]]), num_nodes=3)  # 0->1, 0->2, 2->1
+    >>> (attr,) = store.get_all_edge_attrs()
+    >>> attr.layout.value, attr.size
+    ('csc', (3, 3))
+    >>> row, colptr = store.get_edge_index(attr)
+    >>> colptr.tolist(), row.tolist()  # node 1's in-neighbours are 0 and 2
+    ([0, 0, 2, 3], [0, 2, 0])
     """
 
     def __init__(self, graph=None, num_nodes=None):
@@ -154,6 +173,35 @@ class CSRNeighborSampler(NeighborSampler):
     ``torch.manual_seed`` makes the batches reproducible). Supported: uniform sampling with or
     without replacement, directional or bidirectional subgraphs. Not supported (``ValueError``):
     heterogeneous graphs, temporal, weighted, disjoint or induced sampling.
+
+    Parameters
+    ----------
+    data : Data or (FeatureStore, GraphStore)
+        The graph to sample, as for PyG's sampler.
+    num_neighbors : list of int
+        Neighbours drawn per node at each hop (``-1``: all).
+    random_state : int or None, default=None
+        Seed of the per-batch kernel seeds (``None``: from ``torch``'s global generator).
+    *args, **kwargs
+        The other arguments of :class:`torch_geometric.sampler.NeighborSampler` (``replace``,
+        ``subgraph_type`` ...).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from torch_geometric.sampler import NodeSamplerInput
+    >>> from graphsparse.datasets import sbm
+    >>> from graphsparse.gather import CSRGraphStore, CSRNeighborSampler, PinnedFeatureStore
+    >>> graph = sbm([30, 30], np.array([[0.2, 0.02], [0.02, 0.2]]), seed=0)
+    >>> features = PinnedFeatureStore(device="cpu")
+    >>> _ = features.put_tensor(torch.randn(60, 8), attr_name="x")
+    >>> sampler = CSRNeighborSampler((features, CSRGraphStore(graph)), [5, 3], random_state=0)
+    >>> out = sampler.sample_from_nodes(NodeSamplerInput(input_id=None, node=torch.tensor([0, 1])))
+    >>> out.node[:2].tolist(), out.num_sampled_nodes[0]  # the seeds come first
+    ([0, 1], 2)
+    >>> out.row.shape == out.col.shape and int(out.num_sampled_edges[0]) <= 2 * 5  # at most 5 per seed
+    True
     """
 
     def __init__(self, data, num_neighbors, *args, random_state=None, **kwargs):
@@ -241,11 +289,41 @@ class CSRNeighborSampler(NeighborSampler):
 
 def neighbor_loader(feature_store, graph_store, num_neighbors, *, random_state=None, **loader_kwargs):
     """``NeighborLoader((feature_store, graph_store), ...)``, with :class:`CSRNeighborSampler` as the
-    sampler when PyG has no compiled one (pyg-lib / torch-sparse); ``loader_kwargs`` go to the loader
-    (``batch_size``, ``input_nodes`` -- default: all nodes --, ``shuffle``, ``replace``, ``subgraph_type``, ...).
+    sampler when PyG has no compiled one (pyg-lib / torch-sparse).
 
     ``input_nodes`` (integer ids in ``[0, num_nodes)`` or a boolean mask of length ``num_nodes``) and
-    ``num_neighbors`` are checked here, before any batch is sampled (``ValueError``/``TypeError``)."""
+    ``num_neighbors`` are checked here, before any batch is sampled (``ValueError``/``TypeError``).
+
+    Parameters
+    ----------
+    feature_store : torch_geometric.data.FeatureStore
+        Node features, e.g. a :class:`PinnedFeatureStore`.
+    graph_store : torch_geometric.data.GraphStore
+        The graph, e.g. a :class:`CSRGraphStore`.
+    num_neighbors : list of int
+        Neighbours drawn per node at each hop (``-1``: all).
+    random_state : int or None, default=None
+        Seed of :class:`CSRNeighborSampler` (when it is the sampler).
+    **loader_kwargs
+        Passed to ``NeighborLoader`` (``batch_size``, ``input_nodes`` -- default: all nodes --,
+        ``shuffle``, ``replace``, ``subgraph_type``, ...).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from graphsparse.datasets import sbm
+    >>> from graphsparse.gather import CSRGraphStore, PinnedFeatureStore, neighbor_loader
+    >>> graph = sbm([30, 30], np.array([[0.2, 0.02], [0.02, 0.2]]), seed=0)
+    >>> features = PinnedFeatureStore(device="cpu")
+    >>> _ = features.put_tensor(torch.randn(60, 8), attr_name="x")
+    >>> loader = neighbor_loader(features, CSRGraphStore(graph), [5, 3], batch_size=16, random_state=0)
+    >>> batch = next(iter(loader))
+    >>> batch.batch_size, batch.n_id[:16].tolist() == list(range(16)), batch.x.shape[1]
+    (16, True, 8)
+    >>> len(loader)  # 60 seed nodes in batches of 16
+    4
+    """
     edge_attrs = graph_store.get_all_edge_attrs()
     if not edge_attrs:
         raise ValueError("graph_store holds no edges")

@@ -44,7 +44,39 @@ def _check_shape_dtype(shape, dtype) -> tuple:
 
 
 class SharedTable:
-    """A ``(num_rows, width)`` tensor over a shared-memory file. Use :meth:`create` / :meth:`attach`."""
+    """A ``(num_rows, width)`` tensor over a shared-memory file. Use :meth:`create` / :meth:`attach`.
+
+    Parameters
+    ----------
+    path : str
+        The shared file (``/dev/shm/<name>``); :meth:`create` and :meth:`attach` build it from a name.
+    shape : tuple of int
+        Shape of the tensor.
+    dtype : torch.dtype
+        Its dtype.
+    owner : bool
+        Whether this process created the file (and should :meth:`unlink` it).
+
+    Attributes
+    ----------
+    tensor : torch.Tensor
+        The mapped tensor: a write by one process is seen by every process that mapped it.
+
+    Examples
+    --------
+    >>> import os
+    >>> from graphsparse.gather import SharedTable
+    >>> name = f"graphsparse-doc-{os.getpid()}"
+    >>> creator = SharedTable.create(name, (4, 3))  # rank 0
+    >>> _ = creator.tensor.fill_(2.0)
+    >>> reader = SharedTable.attach(name, (4, 3))  # another rank, after a barrier
+    >>> float(reader.tensor.sum()), creator.owner, reader.owner
+    (24.0, True, False)
+    >>> creator.tensor[0, 0] = 7.0
+    >>> float(reader.tensor[0, 0])  # one copy of the pages, shared
+    7.0
+    >>> creator.unlink()
+    """
 
     def __init__(self, path: str, shape, dtype, owner: bool):
         self.path = path

@@ -23,11 +23,27 @@ __all__ = ["PinnedFeatureStore"]
 class PinnedFeatureStore(FeatureStore):
     """A feature store whose tensors are gathered zero-copy (CUDA) or conventionally (CPU).
 
-    Parameters are the defaults of every :class:`FeatureTable` created by :meth:`put_tensor`
-    (``device``, ``mode``, ``pin``, ``copy``, ``sort_ids``, ``unique_ids``, ``alignment``,
-    ``max_programs``, ``num_buffers``, ``reuse_output``, ``check_bounds``); ``put_tensor`` also
-    accepts a ready :class:`FeatureTable`. Keys are ``(group_name, attr_name)``; a put tensor must
-    cover all nodes (``index=None``).
+    ``put_tensor`` also accepts a ready :class:`FeatureTable`. Keys are ``(group_name, attr_name)``;
+    a put tensor must cover all nodes (``index=None``).
+
+    Parameters
+    ----------
+    **table_options
+        Defaults of every :class:`FeatureTable` created by :meth:`put_tensor` (``device``, ``mode``,
+        ``pin``, ``copy``, ``sort_ids``, ``unique_ids``, ``alignment``, ``max_programs``,
+        ``num_buffers``, ``reuse_output``, ``check_bounds``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from graphsparse.gather import PinnedFeatureStore
+    >>> store = PinnedFeatureStore(device="cpu")  # on CUDA: device="cuda", zero-copy gathers
+    >>> store.put_tensor(torch.arange(12.0).view(6, 2), attr_name="x")
+    True
+    >>> store.gather(torch.tensor([5, 1])).tolist()
+    [[10.0, 11.0], [2.0, 3.0]]
+    >>> store.table("x").mode, [attr.attr_name for attr in store.get_all_tensor_attrs()]
+    ('conventional', ['x'])
     """
 
     def __init__(self, **table_options):

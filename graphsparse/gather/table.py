@@ -122,6 +122,24 @@ class FeatureTable:
     stats : dict
         ``calls``, ``rows``, ``bytes`` gathered and host ``seconds`` spent in :meth:`gather`
         (exact for CPU paths; on CUDA the time to *queue* the work, which may finish later).
+
+    Examples
+    --------
+    The CPU path (on a CUDA machine ``device='cuda'`` gathers zero-copy from pinned host memory):
+
+    >>> import torch
+    >>> from graphsparse.gather import FeatureTable
+    >>> table = FeatureTable(torch.arange(12.0).view(6, 2), device="cpu")
+    >>> table.mode
+    'conventional'
+    >>> table.gather(torch.tensor([4, 0, 4])).tolist()  # rows in the caller's order, repeats kept
+    [[8.0, 9.0], [0.0, 1.0], [8.0, 9.0]]
+    >>> table.stats["rows"], table.stats["bytes"]
+    (3, 24)
+    >>> table.gather(torch.tensor([6]))
+    Traceback (most recent call last):
+    ...
+    ValueError: index holds node id 6 >= num_nodes=6
     """
 
     def __init__(self, table, device="auto", mode="auto", pin="auto", copy=False, sort_ids=False,

@@ -292,10 +292,37 @@ def find_ticket(model, data, edge_sparsity: float, weight_sparsity: float, metho
     """One ticket at ``(edge_sparsity, weight_sparsity)``; see :func:`find_tickets` for the options.
 
     For ``"ugs"`` the target must be on the round schedule (``ugs_levels``); UGS runs all rounds
-    up to it. Example::
+    up to it.
 
-        ticket = find_ticket("gcn", data, *ugs_levels([20])[0], method="teddy")
-        ticket.save("cora_l20.npz")
+    Parameters
+    ----------
+    model : {"gcn", "gat", "gin"} or callable
+        Backbone name or a zero-argument factory of a fresh ``nn.Module`` (see :func:`find_tickets`).
+    data : torch_geometric.data.Data
+        Node-classification graph with ``x``, ``y``, ``edge_index`` and split masks.
+    edge_sparsity : float in [0, 1)
+        Target fraction of undirected non-loop edges to remove.
+    weight_sparsity : float in [0, 1)
+        Target fraction of zero entries over the masked weight matrices.
+    method : {"teddy", "ugs", "random", "dense"}, default="teddy"
+        How the ticket is found (module doc).
+    **kwargs
+        Any keyword option of :func:`find_tickets` (``epochs``, ``lr``, ``seed``, ``verbose`` ...).
+
+    Returns
+    -------
+    GraphLotteryTicket
+
+    Examples
+    --------
+    >>> from graphsparse.datasets import contextual_sbm
+    >>> from graphsparse.lottery import find_ticket
+    >>> data = contextual_sbm(60, num_classes=2, avg_degree=4, seed=0)
+    >>> ticket = find_ticket("gcn", data, 0.2, 0.2, epochs=3, verbose=False)
+    >>> ticket.edge_mask.shape == (data.edge_index.size(1),), round(ticket.edge_sparsity, 2)
+    (True, 0.2)
+    >>> sorted(ticket.weight_masks), round(ticket.weight_sparsity, 2)
+    (['conv1.lin.weight', 'conv2.lin.weight'], 0.2)
     """
     tickets = find_tickets(model, data, [(edge_sparsity, weight_sparsity)], method, **kwargs)
     return tickets[-1]

@@ -51,13 +51,13 @@ def l0_project_(module_or_params, weight_sparsity: float, which: str = "all") ->
 
     Parameters
     ----------
-    module_or_params
+    module_or_params : torch.nn.Module or iterable of Tensor or of (str, Tensor)
         An ``nn.Module`` (its trainable parameters) or an iterable of tensors or
         ``(name, tensor)`` pairs.
-    weight_sparsity
-        Target fraction in ``[0, 1)`` of zero entries over all chosen parameters.
-    which
-        ``"all"`` parameters (default, as TEDDY) or only ``"weights"`` (``ndim >= 2``).
+    weight_sparsity : float in [0, 1)
+        Target fraction of zero entries over all chosen parameters.
+    which : {"all", "weights"}, default="all"
+        ``"all"`` parameters (as TEDDY) or only ``"weights"`` (``ndim >= 2``).
 
     Returns
     -------
@@ -66,6 +66,18 @@ def l0_project_(module_or_params, weight_sparsity: float, which: str = "all") ->
     Raises
     ------
     ValueError if there is no parameter to project or ``weight_sparsity`` is outside ``[0, 1)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from graphsparse.lottery import l0_project_
+    >>> layer = torch.nn.Linear(4, 5)  # 20 weights + 5 biases
+    >>> with torch.no_grad():
+    ...     _ = layer.weight.copy_(torch.arange(1.0, 21.0).view(5, 4))
+    >>> masks = l0_project_(layer, 0.5, which="weights")  # the 10 smallest weights go
+    >>> w = layer.weight.detach()
+    >>> int((w == 0).sum()), int(masks["weight"].sum()), float(w.max())
+    (10, 10, 20.0)
     """
     weight_sparsity = check_fraction(weight_sparsity, "weight_sparsity")
     named = prunable_parameters(module_or_params, which)

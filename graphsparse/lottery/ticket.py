@@ -101,18 +101,48 @@ class GraphLotteryTicket:
 
     Attributes
     ----------
-    method : ``"teddy"``, ``"ugs"``, ``"random"`` or ``"dense"``.
-    edge_mask : bool array, one entry per column of the ``edge_index`` the ticket was found on
-        (True = edge kept).
-    weight_masks : ``{parameter name: bool array}`` -- the support of the sparse weights.
-    state_dict : ``{parameter name: float32 array}`` -- the trained (masked) weights at the
-        best validation epoch, or ``None``.
-    edge_sparsity, weight_sparsity : achieved fractions of removed undirected edges (over
-        the non-loop pairs) and of zero entries over the masked parameters.
-    target_edge_sparsity, target_weight_sparsity : what was asked.
-    test_score, val_score, best_epoch, metric : score on the test split at the best validation
-        epoch (ties -> later epoch), e.g. ``metric="accuracy"``.
-    seed, timings (seconds per phase), config (hyper-parameters) and num_nodes.
+    method : {"teddy", "ugs", "random", "dense"}
+        How the ticket was found.
+    edge_mask : ndarray of bool, shape (E,)
+        One entry per column of the ``edge_index`` the ticket was found on (True = edge kept).
+    weight_masks : dict of str to ndarray of bool
+        ``{parameter name: mask}`` -- the support of the sparse weights.
+    state_dict : dict of str to float32 ndarray, or None
+        The trained (masked) weights at the best validation epoch.
+    edge_sparsity, weight_sparsity : float
+        Achieved fractions of removed undirected edges (over the non-loop pairs) and of zero
+        entries over the masked parameters.
+    target_edge_sparsity, target_weight_sparsity : float
+        What was asked.
+    test_score, val_score : float
+        Scores on the test / validation split at the best validation epoch (ties -> later epoch).
+    best_epoch : int
+        That epoch.
+    metric : str, default="accuracy"
+        Name of the score (``"accuracy"``, ``"roc_auc"`` ...).
+    seed : int, default=0
+        Seed of the run.
+    num_nodes : int, default=0
+        Node count of the graph the ticket was found on.
+    timings : dict, default={}
+        Seconds per phase.
+    config : dict, default={}
+        Hyper-parameters of the search.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from graphsparse.datasets import contextual_sbm
+    >>> from graphsparse.lottery import GraphLotteryTicket, find_ticket
+    >>> data = contextual_sbm(60, num_classes=2, avg_degree=4, seed=0)
+    >>> ticket = find_ticket("gcn", data, 0.2, 0.2, method="random", epochs=2, verbose=False)
+    >>> pruned = ticket.prune_graph(data.clone())
+    >>> pruned.edge_index.size(1) == int(ticket.edge_mask.sum())
+    True
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     ticket.save(os.path.join(folder, "ticket.npz"))
+    ...     GraphLotteryTicket.load(os.path.join(folder, "ticket.npz")) == ticket
+    True
     """
 
     method: str

@@ -377,18 +377,20 @@ def build_from_edgelist(source, path, *, directed: bool = True, columns=(0, 1), 
         compressed; lines starting with ``#`` skipped) or Parquet (``.parquet``, needs pyarrow).
     path : str or PathLike
         Output directory.
-    directed, num_nodes, rows_per_shard, reduce, overwrite, tmp_dir, verbose
-        As :func:`build_from_chunks`.
-    columns : (source, target)
+    directed, num_nodes, rows_per_shard, reduce, overwrite, tmp_dir, verbose : see build_from_chunks
+        As :func:`build_from_chunks` (same defaults).
+    columns : (source, target), default=(0, 1)
         Column names (``header=True``, Parquet) or 0-based positions.
-    weight_column : name, position or None
+    weight_column : name, position or None, default=None
         Edge weight column (``None``: unweighted).
-    header : bool
+    header : bool, default=False
         Whether the text file starts with a header line.
-    sep : str or None
+    sep : str or None, default=None
         Field separator (default from the extension, see above).
-    chunk_size : int
+    chunk_size : int, default=2**21
         Lines read at a time (memory ~ 50 bytes per line).
+    file_format : {"text", "parquet"} or None, default=None
+        Override the format guessed from the extension.
 
     Returns
     -------
@@ -398,13 +400,14 @@ def build_from_edgelist(source, path, *, directed: bool = True, columns=(0, 1), 
     --------
     >>> import os, tempfile
     >>> from graphsparse.sharded import build_from_edgelist
-    >>> d = tempfile.mkdtemp()
-    >>> with open(os.path.join(d, "edges.csv"), "w") as f:
-    ...     _ = f.write("src,dst,w\\n0,1,0.5\\n1,2,2.0\\n")
-    >>> g = build_from_edgelist(os.path.join(d, "edges.csv"), os.path.join(d, "g"), header=True,
-    ...                         columns=("src", "dst"), weight_column="w", verbose=False)
-    >>> g.num_edges, g.is_weighted
-    (2, True)
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     with open(os.path.join(d, "edges.csv"), "w") as f:
+    ...         _ = f.write("src,dst,w\\n0,1,0.5\\n1,2,2.0\\n1,2,1.0\\n")
+    ...     g = build_from_edgelist(os.path.join(d, "edges.csv"), os.path.join(d, "g"), header=True,
+    ...                             columns=("src", "dst"), weight_column="w", verbose=False)
+    ...     weights = g.to_graph().weights.tolist()
+    >>> g.num_nodes, g.num_edges, g.is_weighted, weights  # the repeated edge 1 -> 2 is summed
+    (3, 2, True, [0.5, 3.0])
     """
     source = os.fspath(source)
     chunks = read_edge_chunks(source, columns=columns, weight_column=weight_column, header=header, sep=sep,

@@ -233,10 +233,45 @@ class Shard:
 class ShardedGraph:
     """A row-block CSR graph on disk (see the module doc); open with :func:`open_graph`.
 
-    Attributes: ``path``, ``num_nodes``, ``num_edges``, ``directed``, ``is_weighted``, ``boundaries``
-    (``num_shards + 1`` row offsets), ``edge_offsets`` (global position of each shard's first edge),
-    ``build_id``. :meth:`shard` loads one shard (memory-mapped, validated); :meth:`to_graph` builds the
+    :meth:`shard` loads one shard (memory-mapped, validated); :meth:`to_graph` builds the
     in-memory :class:`~graphsparse.Graph` (small graphs only).
+
+    Parameters
+    ----------
+    path : str
+        The graph's folder.
+    manifest : dict
+        Its parsed ``manifest.json`` (checked here); :func:`open_graph` reads it for you.
+
+    Attributes
+    ----------
+    num_nodes, num_edges : int
+        Node count and stored (directed) entries.
+    directed, is_weighted : bool
+        As the in-memory graph's.
+    boundaries : int64 array of shape (num_shards + 1,)
+        Row offsets of the shards.
+    edge_offsets : int64 array of shape (num_shards + 1,)
+        Global position of each shard's first edge.
+    build_id : str
+        Id shared by the manifest and every shard file of one build.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from graphsparse.datasets import rmat
+    >>> from graphsparse.sharded import from_graph, open_graph
+    >>> g = rmat(100, 400, seed=0)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     sharded = from_graph(g, os.path.join(folder, "g"), num_shards=3)
+    ...     reopened = open_graph(os.path.join(folder, "g"), verify="sha256")
+    ...     shard = reopened.shard(1)
+    ...     same = bool(np.array_equal(reopened.to_graph().indices, g.indices))
+    >>> reopened.num_shards, reopened.num_nodes == g.num_nodes, reopened.num_edges == g.num_edges, same
+    (3, True, True, True)
+    >>> shard.num_rows == int(reopened.boundaries[2] - reopened.boundaries[1])
+    True
     """
 
     def __init__(self, path: str, manifest: dict):
@@ -407,7 +442,36 @@ def new_build_id() -> str:
 
 def from_graph(graph, path, *, rows_per_shard: int | None = None, num_shards: int | None = None,
                overwrite: bool = False) -> ShardedGraph:
-    """Write an in-memory graph (anything :func:`graphsparse.as_graph` takes) as a sharded graph."""
+    """Write an in-memory graph (anything :func:`graphsparse.as_graph` takes) as a sharded graph.
+
+    Parameters
+    ----------
+    graph : Graph or anything :func:`graphsparse.as_graph` accepts
+        The graph to write.
+    path : str or os.PathLike
+        Folder to create (written to a temporary sibling, then renamed: all or nothing).
+    rows_per_shard : int or None, default=None
+        Rows per shard (the last one may be shorter); takes precedence over ``num_shards``.
+    num_shards : int or None, default=None
+        Number of shards of about equal row counts (both ``None``: one shard).
+    overwrite : bool, default=False
+        Replace an existing ``path`` instead of raising ``FileExistsError``.
+
+    Returns
+    -------
+    ShardedGraph
+        The written graph, opened.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from graphsparse.datasets import rmat
+    >>> from graphsparse.sharded import from_graph
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     sharded = from_graph(rmat(100, 400, seed=0), os.path.join(folder, "g"), rows_per_shard=40)
+    >>> sharded.boundaries.tolist(), sharded.num_edges
+    ([0, 40, 80, 100], 400)
+    """
     from graphsparse.graph import as_graph
 
     g = as_graph(graph)
@@ -437,8 +501,30 @@ def as_sharded_graph(graph, name: str = "graph") -> ShardedGraph:
 def open_graph(path, verify: str = "files") -> ShardedGraph:
     """Open a sharded graph lazily (reads the manifest only; shards are memory-mapped on demand).
 
-    ``verify``: ``"files"`` (default: existence, size, shape, dtype and build id of every file),
-    ``"sha256"`` (also every checksum -- reads all the data) or ``"none"``.
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Folder written by :func:`from_graph` or :func:`graphsparse.sharded.build_from_edgelist`.
+    verify : {"files", "sha256", "none"}, default="files"
+        ``"files"``: existence, size, shape, dtype and build id of every file; ``"sha256"``: also
+        every checksum (reads all the data); ``"none"``: the manifest only.
+
+    Returns
+    -------
+    ShardedGraph
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from graphsparse.datasets import rmat
+    >>> from graphsparse.sharded import from_graph, open_graph
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = from_graph(rmat(100, 400, seed=0), os.path.join(folder, "g"), num_shards=2)
+    ...     os.remove(os.path.join(folder, "g", "manifest.json"))
+    ...     open_graph(os.path.join(folder, "g"))
+    Traceback (most recent call last):
+    ...
+    graphsparse.sharded.format.ShardFormatError: ...manifest missing (not a graphsparse sharded directory, ...
     """
     if verify not in ("none", "files", "sha256"):
         raise ValueError(f"verify must be 'none', 'files' or 'sha256', got {verify!r}")
@@ -453,7 +539,41 @@ def open_graph(path, verify: str = "files") -> ShardedGraph:
 
 # ---------------------------------------------------------------------------------------- arrays
 class ShardedArray:
-    """A dense array stored as row blocks ``block_00000.npy ...`` plus a manifest (see module doc)."""
+    """A dense array stored as row blocks ``block_00000.npy ...`` plus a manifest (see module doc).
+
+    Written by :func:`save_array` (or the sharded kernels' outputs), opened by :func:`open_array`;
+    :meth:`block` memory-maps one block, :meth:`to_numpy` loads the whole array.
+
+    Parameters
+    ----------
+    path : str
+        The array's folder.
+    manifest : dict
+        Its parsed ``manifest.json`` (checked here); :func:`open_array` reads it for you.
+
+    Attributes
+    ----------
+    shape : tuple of int
+        Shape of the whole array (1-D or 2-D).
+    dtype : numpy.dtype
+        Its dtype.
+    boundaries : int64 array of shape (num_blocks + 1,)
+        Row offsets of the blocks.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from graphsparse.sharded import open_array, save_array
+    >>> x = np.arange(20, dtype=np.float32).reshape(10, 2)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = save_array(x, os.path.join(folder, "x"), boundaries=[0, 4, 10])
+    ...     stored = open_array(os.path.join(folder, "x"))
+    ...     second = stored.block(1, mmap=False)
+    ...     equal = bool(np.array_equal(stored.to_numpy(), x))
+    >>> stored.shape, stored.dtype, stored.num_blocks, second.shape, equal
+    ((10, 2), dtype('float32'), 2, (6, 2), True)
+    """
 
     def __init__(self, path: str, manifest: dict):
         self.path = path

@@ -57,14 +57,26 @@ def teddy_edge_scores(graph, *, symmetrize: bool = False) -> np.ndarray:
 
     Parameters
     ----------
-    graph
-        Undirected graph (anything :func:`graphsparse.as_graph` accepts). A directed graph raises
-        ``ValueError`` unless ``symmetrize=True``, in which case the scores are those of the
-        symmetrised graph ``as_graph(graph).symmetrize()`` (in its CSR order).
+    graph : Graph or anything :func:`graphsparse.as_graph` accepts
+        Undirected graph. A directed graph raises ``ValueError`` unless ``symmetrize=True``.
+    symmetrize : bool, default=False
+        Score the symmetrised graph ``as_graph(graph).symmetrize()`` (in its CSR order).
 
     Returns
     -------
     float64 array of length ``num_edges`` (``graph.num_edges`` after symmetrisation).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphsparse.datasets import sbm
+    >>> from graphsparse.sparsify import teddy_edge_scores
+    >>> g = sbm([20, 20], np.array([[0.3, 0.02], [0.02, 0.3]]), seed=0)
+    >>> scores = teddy_edge_scores(g)
+    >>> scores.shape == (g.num_edges,), scores.dtype, bool((scores > 0).all())
+    (True, dtype('float64'), True)
+    >>> bool(np.allclose(scores, scores[g.reverse_edges()]))  # T_ij == T_ji
+    True
     """
     g = _undirected(graph, symmetrize)
     with parallel_section():  # prange kernels: one at a time under Numba's workqueue layer
@@ -155,22 +167,36 @@ def sparsify(graph, edge_sparsity: float, method: str = "teddy", *, symmetrize: 
 
     Parameters
     ----------
-    graph
-        Undirected graph (any :func:`graphsparse.as_graph` input); directed input raises unless
-        ``symmetrize=True``.
-    edge_sparsity
-        Fraction in ``[0, 1)`` of undirected non-loop edges to remove (``floor(P * s)`` pairs).
-    method
-        ``"teddy"`` (default), ``"degree"``, ``"resistance"`` or ``"random"``.
-    scores
-        Optional precomputed scores (one per stored edge of the undirected graph) overriding
-        ``method`` -- e.g. to reuse one TEDDY scoring across a sweep of sparsities.
-    return_mask
+    graph : Graph or anything :func:`graphsparse.as_graph` accepts
+        Undirected graph; directed input raises ``ValueError`` unless ``symmetrize=True``.
+    edge_sparsity : float in [0, 1)
+        Fraction of undirected non-loop edges to remove (``floor(P * s)`` of the ``P`` pairs).
+    method : {"teddy", "degree", "resistance", "random"}, default="teddy"
+        One-shot score (module doc); ignored when ``scores`` is given.
+    symmetrize : bool, default=False
+        Sparsify ``A + A^T`` (merged with ``max``) instead of refusing a directed graph.
+    random_state : None, int or numpy Generator, default=None
+        Seed of ``method="random"``.
+    scores : ndarray of shape (num_edges,) or None, default=None
+        Precomputed scores (one per stored edge of the undirected graph) overriding ``method``
+        -- e.g. to reuse one TEDDY scoring across a sweep of sparsities.
+    return_mask : bool, default=False
         Also return the boolean keep mask over the stored edges of the (symmetrised) input.
 
     Returns
     -------
     The sparsified :class:`~graphsparse.Graph` (undirected), and the keep mask if asked.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphsparse.datasets import sbm
+    >>> from graphsparse.sparsify import sparsify
+    >>> g = sbm([20, 20], np.array([[0.3, 0.02], [0.02, 0.3]]), seed=0)
+    >>> pairs = g.num_edges // 2  # no self-loops: each undirected edge is stored twice
+    >>> sparse, keep = sparsify(g, 0.5, return_mask=True)
+    >>> sparse.num_edges // 2 == pairs - int(pairs * 0.5), sparse.directed, keep.shape == (g.num_edges,)
+    (True, False, True)
     """
     edge_sparsity = check_fraction(edge_sparsity, "edge_sparsity")
     g = _undirected(graph, symmetrize)

@@ -55,9 +55,22 @@ class SparsifyEdges(BaseTransform):
 
     Args:
         edge_sparsity (float): fraction in ``[0, 1)`` of undirected non-loop edges to drop.
-        method (str): ``"teddy"``, ``"degree"``, ``"resistance"`` or ``"random"``.
-        symmetrize (bool): score directed inputs on ``A + A^T`` instead of raising.
+        method (str, default ``"teddy"``): ``"teddy"``, ``"degree"``, ``"resistance"`` or ``"random"``.
+        symmetrize (bool, default ``False``): score directed inputs on ``A + A^T`` instead of raising.
         random_state (int, optional): seed for ``method="random"``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch_geometric.data import Data
+    >>> from torch_geometric.utils import to_undirected
+    >>> from graphsparse.sparsify import SparsifyEdges
+    >>> ring = torch.tensor([[0, 1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 4, 5, 6, 7, 0]])
+    >>> edge_index = to_undirected(ring)  # 8 undirected edges, 16 columns
+    >>> data = Data(edge_index=edge_index, edge_weight=torch.arange(16.0), num_nodes=8)
+    >>> out = SparsifyEdges(0.25, method="random", random_state=0)(data)
+    >>> out.edge_index.shape, out.edge_weight.shape  # 2 of 8 pairs dropped, both directions
+    (torch.Size([2, 12]), torch.Size([12]))
     """
 
     def __init__(self, edge_sparsity: float, method: str = "teddy", symmetrize: bool = False,
@@ -123,9 +136,27 @@ class TEDDY(SparsifyEdges):
     :math:`T_{ij} = \hat g_i \hat g_j`, :math:`\hat g_i = \frac{1}{d_i^2}\sum_{k \in N(i)} d_k^{-1/2}`
     (see :func:`graphsparse.sparsify.teddy_edge_scores`), keeping edge attributes aligned.
 
-    Example::
+    Parameters
+    ----------
+    edge_sparsity : float in [0, 1)
+        Fraction of undirected non-loop edges to drop.
+    symmetrize : bool, default=False
+        Score a directed ``edge_index`` on ``A + A^T`` (each direction follows its pair) instead of
+        raising ``ValueError``.
 
-        data = TEDDY(edge_sparsity=0.4)(data)
+    Examples
+    --------
+    >>> import torch
+    >>> from torch_geometric.data import Data
+    >>> from graphsparse.sparsify import TEDDY
+    >>> # a triangle 0-1-2 with a pendant path 2-3-4 (undirected, 5 pairs, 10 columns)
+    >>> src = torch.tensor([0, 1, 0, 2, 1, 2, 2, 3, 3, 4])
+    >>> dst = torch.tensor([1, 0, 2, 0, 2, 1, 3, 2, 4, 3])
+    >>> data = TEDDY(edge_sparsity=0.4)(Data(edge_index=torch.stack([src, dst]), num_nodes=5))
+    >>> data.edge_index.size(1)  # 2 of the 5 pairs dropped, both directions of each
+    6
+    >>> TEDDY(0.4, symmetrize=True)
+    TEDDY(edge_sparsity=0.4, symmetrize=True)
     """
 
     def __init__(self, edge_sparsity: float, symmetrize: bool = False):

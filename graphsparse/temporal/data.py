@@ -19,6 +19,35 @@ class TemporalEdges:
 
     ``t`` is float64, non-decreasing; ``edge_ids`` (int64) index ``edge_features`` rows (default
     ``0..E-1``); ``node_features`` (N, d_n) / ``edge_features`` (E, d_e) are optional float32.
+    The constructor validates ids and times; build one from other inputs with :func:`as_temporal`.
+
+    Parameters
+    ----------
+    src, dst : array-like of int, shape (E,)
+        Source and destination node of each event, in ``0 .. num_nodes-1``.
+    t : array-like of float, shape (E,)
+        Finite, non-decreasing event times (stored as float64).
+    num_nodes : int
+        Number of nodes N.
+    edge_ids : array-like of int, shape (E,), default=None
+        Row of ``edge_features`` of each event (``None``: ``0..E-1``).
+    node_features : array of shape (N, d_n) or None, default=None
+        Raw node features (stored as float32).
+    edge_features : array of shape (E, d_e) or None, default=None
+        Raw event features (stored as float32).
+    meta : dict, default={}
+        Free-form provenance (``node_ids`` of a relabelling, the source file ...).
+
+    Examples
+    --------
+    >>> from graphsparse.temporal import TemporalEdges
+    >>> edges = TemporalEdges(src=[0, 1, 2], dst=[1, 2, 0], t=[0.0, 1.5, 1.5], num_nodes=3)
+    >>> edges.num_edges, edges.t.dtype, edges.edge_ids.tolist()
+    (3, dtype('float64'), [0, 1, 2])
+    >>> TemporalEdges(src=[0, 1], dst=[1, 5], t=[0.0, 1.0], num_nodes=3)
+    Traceback (most recent call last):
+    ...
+    ValueError: ...
     """
 
     src: np.ndarray
@@ -90,6 +119,30 @@ def as_temporal(data, num_nodes=None, sort=False, relative_time=True, relabel=Fa
     ``relabel=True`` maps the distinct ids to ``0..K-1`` in increasing order (``meta['node_ids']``
     holds the original id of each new id): for 1-based or sparse ids. Without it, ids that leave
     node 0 unused (1-based files) warn, since node 0 then exists with no events.
+
+    Parameters
+    ----------
+    data : TemporalData, (src, dst, t) tuple or TemporalEdges
+        The event stream.
+    num_nodes : int or None, default=None
+        Number of nodes (``None``: largest id + 1, or the input's own count).
+    sort : bool, default=False
+        Stable-sort unsorted times instead of raising ``ValueError``.
+    relative_time : bool, default=True
+        Subtract the first timestamp (kept in ``meta['t0']``).
+    relabel : bool, default=False
+        Map the distinct ids to ``0..K-1`` in increasing order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphsparse.temporal import as_temporal
+    >>> src, dst, t = np.array([5, 7, 5]), np.array([7, 9, 9]), np.array([1000.0, 990.0, 1010.0])
+    >>> edges = as_temporal((src, dst, t), sort=True, relabel=True)
+    >>> edges.num_nodes, edges.t.tolist(), edges.edge_ids.tolist()  # sorted; ids kept for features
+    (3, [0.0, 10.0, 20.0], [1, 0, 2])
+    >>> edges.src.tolist(), edges.meta["node_ids"].tolist()
+    ([1, 0, 0], [5, 7, 9])
     """
     if isinstance(data, TemporalEdges):
         src, dst, t = data.src, data.dst, data.t
@@ -188,7 +241,26 @@ def load_collegemsg(root=None) -> TemporalEdges:
 def toy_temporal_graph(num_nodes=200, num_edges=4000, seed=0, **kwargs) -> TemporalEdges:
     """Small synthetic event stream for tests and docs: :func:`graphsparse.datasets.temporal_graph`
     (temporal SBM with triadic closure and repeated contacts), as :class:`TemporalEdges`.
-    Extra keyword arguments go to the generator. Deterministic given ``seed``."""
+
+    Parameters
+    ----------
+    num_nodes : int, default=200
+        Number of nodes.
+    num_edges : int, default=4000
+        Number of events.
+    seed : int, default=0
+        The stream is deterministic given ``seed``.
+    **kwargs
+        Passed on to :func:`graphsparse.datasets.temporal_graph`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphsparse.temporal import toy_temporal_graph
+    >>> edges = toy_temporal_graph(num_nodes=30, num_edges=200, seed=0)
+    >>> edges.num_nodes, edges.num_edges, bool(np.all(np.diff(edges.t) >= 0))
+    (30, 200, True)
+    """
     from graphsparse.datasets import temporal_graph
 
     return as_temporal(temporal_graph(num_nodes=num_nodes, num_events=num_edges, seed=seed, **kwargs),

@@ -85,6 +85,21 @@ class NAT(nn.Module):
         every f_a only, then W_h applied once to the per-pair sum (deviation, cheap).
     seed : int                      seed of the N-cache (hash and overwrite coins).
     backend, device : N-cache backend ('numba' or 'torch') and torch device.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from graphsparse.temporal import NAT, toy_temporal_graph
+    >>> _ = torch.manual_seed(0)
+    >>> edges = toy_temporal_graph(num_nodes=30, num_edges=300, seed=0)
+    >>> model = NAT(edges.num_nodes, hop_sizes=(4, 2), self_dim=8, pos_dim=4)
+    >>> pos, neg = model(edges.src[:10], edges.dst[:10], edges.t[:10], neg_dst=edges.dst[10:20])
+    >>> pos.shape, neg.shape  # one logit per positive and per negative pair
+    (torch.Size([10]), torch.Size([10]))
+    >>> model.cache.num_edges_seen_  # the batch was absorbed into the memory
+    10
+    >>> model.score(edges.src[:3], edges.dst[:3]).shape  # score only, memory untouched
+    torch.Size([3])
     """
 
     def __init__(self, num_nodes, node_features=None, edge_features=None, hop_sizes=(32, 16), value_dim=4,

@@ -46,7 +46,34 @@ MAX_NODES = 2**31 - 1  # keys are int32
 
 
 class CacheView(NamedTuple):
-    """Rows of the cache for a set of nodes: arrays of shape (n, S) and values (n, S, F)."""
+    """Rows of the cache for a set of nodes: arrays of shape (n, S) and values (n, S, F).
+
+    Returned by :meth:`NCache.lookup` (NumPy arrays, or tensors with the torch backend); slot 0
+    is the hop-0 dictionary, ``[1, 1+M1)`` hop 1, ``[1+M1, S)`` hop 2.
+
+    Attributes
+    ----------
+    keys : int32 array of shape (n, S)
+        Node id stored in each slot, ``-1`` for an empty slot (see :attr:`occupied`).
+    edge_ids : int32 array of shape (n, S)
+        Id of the event that wrote the slot.
+    times : float32 array of shape (n, S)
+        Time of that event.
+    values : float32 array of shape (n, S, F)
+        The slot's value ``h``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphsparse.temporal import NCache
+    >>> cache = NCache(5, hop_sizes=(4, 2), value_dim=3, seed=0)
+    >>> _ = cache.update(np.array([0, 1]), np.array([1, 2]), np.array([1.0, 2.0]))
+    >>> view = cache.lookup([0, 1, 4])
+    >>> view.keys.shape, view.values.shape  # S = 1 + 4 + 2 slots, F = 3
+    ((3, 7), (3, 7, 3))
+    >>> view.occupied.sum(axis=1).tolist()  # 0: itself + 1; 1: itself + 0 and 2; 4: nothing
+    [2, 3, 0]
+    """
 
     keys: object
     edge_ids: object
@@ -63,6 +90,28 @@ class JointFeatures(NamedTuple):
 
     ``codes`` holds the 6-bit distance encoding of each key: bit ``k`` set if the key is in the
     hop-``k`` dictionary of ``u``, bit ``k + 3`` if it is in the hop-``k`` dictionary of ``w``.
+    Returned by :meth:`NCache.joint_features`.
+
+    Attributes
+    ----------
+    pair_ptr : int64 array of shape (num_pairs + 1,)
+        CSR offsets of each pair's keys.
+    keys : int array of shape (pair_ptr[-1],)
+        Union of the node ids cached by ``u`` and ``w``, pair by pair.
+    codes : int array of shape (pair_ptr[-1],)
+        The distance code of each key (0..63).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphsparse.temporal import NCache
+    >>> cache = NCache(5, hop_sizes=(4, 2), value_dim=3, seed=0)
+    >>> _ = cache.update(np.array([0, 1]), np.array([1, 2]), np.array([1.0, 2.0]))
+    >>> joint = cache.joint_features([0], [2])
+    >>> joint.pair_ptr.tolist(), joint.keys.tolist()
+    ([0, 3], [0, 1, 2])
+    >>> [int(c) for c in joint.codes]  # 0: hop 0 of u; 1: hop 1 of u and of w; 2: hop 0 of w
+    [1, 18, 8]
     """
 
     pair_ptr: object
@@ -99,6 +148,27 @@ class NCache:
         'numba' keeps NumPy arrays and returns NumPy; 'torch' keeps tensors on ``device`` and
         returns tensors. Both give identical states and outputs for the same seed.
     device : torch device or str, optional (torch backend only)
+
+    Attributes
+    ----------
+    num_edges_seen_ : int
+        Events absorbed so far (the default edge id of the next one).
+    last_time_ : float
+        Time of the latest absorbed event (a batch may not start earlier).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphsparse.temporal import NCache
+    >>> cache = NCache(5, hop_sizes=(4, 2), value_dim=3, seed=0)
+    >>> cache.update(np.array([0, 1]), np.array([1, 2]), np.array([1.0, 2.0]))  # writes
+    8
+    >>> cache.num_edges_seen_, cache.last_time_
+    (2, 2.0)
+    >>> cache.lookup([1]).keys.tolist()  # hop 0: itself; hop 1: 0 and 2 (slots by hash); hop 2 empty
+    [[1, 0, -1, 2, -1, -1, -1]]
+    >>> cache.nbytes == 5 * (1 + 4 + 2) * (3 + 3) * 4  # N * S * (3 + F) * 4 bytes
+    True
 
     Notes
     -----

@@ -59,7 +59,43 @@ class SplitIndices:
 
 def chronological_split(edges: TemporalEdges, val_ratio=0.15, test_ratio=0.15, inductive_ratio=0.1,
                         seed=0) -> SplitIndices:
-    """Split by timestamp quantiles and mask nodes for the inductive test (reference protocol)."""
+    """Split by timestamp quantiles and mask nodes for the inductive test (reference protocol).
+
+    Events up to the ``1 - val_ratio - test_ratio`` time quantile train, up to ``1 - test_ratio``
+    validate, the rest test; ``inductive_ratio * N`` nodes that appear after the training period are
+    masked: their events leave training and validation, and the test events touching them form the
+    inductive test.
+
+    Parameters
+    ----------
+    edges : TemporalEdges or anything :func:`as_temporal` accepts
+        The time-sorted stream.
+    val_ratio, test_ratio : float in (0, 1), default=0.15
+        Time-quantile shares of the validation and test parts (their sum < 1).
+    inductive_ratio : float in [0, 1], default=0.1
+        Share of the nodes to mask.
+    seed : int, default=0
+        Seed of the masked-node draw.
+
+    Returns
+    -------
+    SplitIndices
+        Event positions of each part (``train``, ``val``, ``test``, ``inductive_test``, ...),
+        ``masked_nodes`` and the two split times.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphsparse.temporal import chronological_split, toy_temporal_graph
+    >>> edges = toy_temporal_graph(num_nodes=30, num_edges=300, seed=0)
+    >>> split = chronological_split(edges, seed=0)
+    >>> len(split.masked_nodes)  # 10% of 30 nodes
+    3
+    >>> bool(edges.t[split.train].max() <= split.val_time < edges.t[split.test].min())
+    True
+    >>> bool(np.isin(split.inductive_test, split.test).all())
+    True
+    """
     if not isinstance(edges, TemporalEdges):
         edges = as_temporal(edges)
     val_ratio = check_fraction(val_ratio, "val_ratio", low_inclusive=False)
@@ -92,6 +128,29 @@ class NegativeSampler:
 
     Distinct pairs are represented by their first occurrence in the stream (``pair = src * N + dst``),
     so "pairs seen before the batch" is a prefix of the first-occurrence list.
+
+    Parameters
+    ----------
+    edges : TemporalEdges
+        The whole stream.
+    train_positions : int array
+        Positions of the training events (the "inductive" negatives avoid their pairs).
+    seed : int, default=0
+        Each strategy draws from its own stream derived from ``seed``.
+
+    Examples
+    --------
+    >>> from graphsparse.temporal import NegativeSampler, chronological_split, toy_temporal_graph
+    >>> edges = toy_temporal_graph(num_nodes=30, num_edges=300, seed=0)
+    >>> split = chronological_split(edges, seed=0)
+    >>> sampler = NegativeSampler(edges, split.train, seed=0)
+    >>> batch = split.test[:10]
+    >>> neg_src, neg_dst = sampler.sample("historical", batch, None)
+    >>> neg_src.shape, neg_dst.shape, int(neg_dst.max()) < edges.num_nodes
+    ((10,), (10,), True)
+    >>> neg_src, neg_dst = sampler.sample("random", batch, dst_pool=edges.dst)
+    >>> bool((neg_src == edges.src[batch]).all())  # random negatives keep the sources
+    True
     """
 
     def __init__(self, edges: TemporalEdges, train_positions: np.ndarray, seed=0):
@@ -229,14 +288,6 @@ def evaluate_stream(model: NAT, edges: TemporalEdges, positions, batch_size, sam
 class NATTrainer:
     """Train and evaluate NAT on one temporal network with the reference protocol.
 
-    Parameters (model): ``hop_sizes, value_dim, self_dim, pos_dim, time_dim, n_heads, dropout,
-    pool_dropout, alpha, time_encoding`` as in :class:`NAT`. Training: ``lr`` (1e-4), ``batch_size``
-    (100), ``eval_batch_size`` (32), ``max_epochs`` (50), ``patience`` (8; the reference: 3, see below),
-    ``tolerance`` (1e-3 relative), split ratios, ``test_negatives`` (strategies scored at test time),
-    ``backend``/``device`` of the N-cache, ``seed`` (torch, sampling, cache), ``verbose`` (a line per
-    epoch on stderr, the early stop and the restored best epoch announced there; tqdm bars on a
-    terminal or notebook only -- none in a redirected log).
-
     Too few events for the chronological split (an empty training, validation or test part) raise
     ``ValueError``; an empty inductive test (too few nodes to mask) warns and reports NaN metrics with
     ``num_batches=0``. Each negative type draws from its own random stream: requesting more
@@ -249,9 +300,66 @@ class NATTrainer:
     (``benchmarks/results/nat_collegemsg*.json``, docs/temporal.md). ``patience=3`` reproduces the
     reference. ``time_encoding='relative'`` (see :class:`NAT`) is an opt-in alternative.
 
-    After :meth:`fit`: ``model_``, ``split_``, ``history_`` (per epoch: loss, CPU and wall seconds
-    of the training pass, validation metrics), ``best_epoch_``. :meth:`test` returns
-    ``{'transductive': {...}, 'inductive': {...}}`` per negative strategy.
+    :meth:`fit` trains; :meth:`test` then returns ``{'transductive': {...}, 'inductive': {...}}``
+    per negative strategy.
+
+    Parameters
+    ----------
+    hop_sizes, value_dim, self_dim, pos_dim, time_dim, n_heads, dropout, pool_dropout, alpha, time_encoding : see NAT
+        Model settings, as in :class:`NAT` (same defaults).
+    lr : float, default=1e-4
+        Adam learning rate.
+    batch_size : int, default=100
+        Events per training batch.
+    eval_batch_size : int, default=32
+        Events per validation / test batch.
+    max_epochs : int, default=50
+        Upper bound on the training epochs.
+    patience : int, default=8
+        Epochs without a validation-AP gain of more than ``tolerance`` before stopping (the
+        reference: 3, see above).
+    tolerance : float, default=1e-3
+        Relative improvement that counts as a gain.
+    val_ratio, test_ratio : float, default=0.15
+        Time-quantile shares of the validation and test parts (:func:`chronological_split`).
+    inductive_ratio : float, default=0.1
+        Share of the nodes masked from training for the inductive test.
+    test_negatives : sequence of {"random", "historical", "inductive"}, default=all three
+        Negative strategies scored at test time.
+    backend : {"numba", "torch"}, default="numba"
+        N-cache backend.
+    device : torch device, str or None, default=None
+        Where the model (and the torch N-cache) lives (``None``: CPU).
+    seed : int, default=0
+        Seeds torch, the negative sampling and the cache.
+    verbose : bool, default=True
+        A line per epoch on stderr, the early stop and the restored best epoch announced there;
+        tqdm bars on a terminal or notebook only -- none in a redirected log.
+
+    Attributes
+    ----------
+    model_ : NAT
+        The trained model, restored to the best validation epoch.
+    split_ : SplitIndices
+        The chronological split (event positions of each part, masked nodes).
+    history_ : list of dict
+        Per epoch: ``loss``, CPU and wall seconds of the training pass, validation metrics.
+    best_epoch_ : int
+        The epoch restored (1-based).
+    edges_ : TemporalEdges
+        The stream it was fitted on.
+
+    Examples
+    --------
+    >>> from graphsparse.temporal import NATTrainer, toy_temporal_graph
+    >>> edges = toy_temporal_graph(num_nodes=30, num_edges=300, seed=0)
+    >>> trainer = NATTrainer(hop_sizes=(4, 2), self_dim=8, pos_dim=4, lr=1e-3, batch_size=50,
+    ...                      max_epochs=2, verbose=False).fit(edges)
+    >>> len(trainer.history_), 1 <= trainer.best_epoch_ <= 2
+    (2, True)
+    >>> result = trainer.test()
+    >>> sorted(result["transductive"]), 0.0 <= result["transductive"]["random"]["ap"] <= 1.0
+    (['historical', 'inductive', 'random'], True)
     """
 
     def __init__(self, hop_sizes=(32, 16), value_dim=4, self_dim=72, pos_dim=16, time_dim=1, n_heads=2,
