@@ -20,6 +20,10 @@ Two parts (``--part select`` / ``--part compare``, default both):
    as a liblinear fit per label would cost more than ProNE's whole run). Also the cost of the spectral-propagation step vs a FastRP fit of the same dimension on
    the same graph (best of 3, interleaved).
 
+3. ``cost`` (alone): ``spectral_cost`` on Cora, BlogCatalog and an R-MAT graph (100k nodes, 1M edges):
+   the spectral step vs ``FastRP()``'s fit (without the step) and vs the paper's 4-step fit, with the
+   step's filter / SVD split (``--name fastrp_spectral_cost``).
+
 Usage: ``flock /tmp/gs-heavy.lock nice -n 5 python benchmarks/fastrp_vs_prone.py [--part select|compare]``.
 """
 from __future__ import annotations
@@ -217,7 +221,7 @@ def _mean_scores(per_shuffle):
 
 
 def part_compare(args) -> dict:
-    from graphsparse.embed import FastRP, FastRPTuner, SpectralPropagation
+    from graphsparse.embed import FastRP, FastRPTuner
 
     out = {}
     for graph_name in [g for g in COMPARE_ORDER if g in args.graphs]:
@@ -287,25 +291,8 @@ def part_compare(args) -> dict:
                                                              "8/16/32 x spectral off/on)"),
                                      total_s=float(np.mean([r["total_s"] for r in runs])),
                                      scores=_mean_scores(per_shuffle), runs=runs)
-        # spectral step vs a FastRP fit of the same d on the same graph (the defaults without the spectral
-        # step, and the paper's 4-step configuration), interleaved, best of 3
-        fit_t, paper_t, sp_t = [], [], []
-        base = FastRP(n_components=D, random_state=args.seed, direction="both", spectral_propagation=None)
-        paper = FastRP.paper(n_components=D, random_state=args.seed, direction="both")
-        graph = base._propagation_graph(_graph(data))
-        for _ in range(3):
-            t0 = time.perf_counter()
-            e = base.fit_transform(graph)
-            fit_t.append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            paper.fit_transform(graph)
-            paper_t.append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            SpectralPropagation().fit(graph).transform(e)
-            sp_t.append(time.perf_counter() - t0)
-        entry["spectral_cost"] = dict(fastrp_defaults_without_spectral_fit_s=min(fit_t), fastrp_paper_fit_s=min(paper_t),
-                                      spectral_s=min(sp_t), ratio_vs_defaults_fit=min(sp_t) / min(fit_t),
-                                      ratio_vs_paper_fit=min(sp_t) / min(paper_t), target_ratio_max=1.5)
+        # spectral step vs a FastRP fit of the same d on the same graph (interleaved, best of 3)
+        entry["spectral_cost"] = spectral_cost(_graph(data), args.seed)
         if prone_emb is not None:
             entry["speedup_vs_prone"] = dict(default=prone_s / entry["fastrp_default"]["embed_s"],
                                              tuned_total=prone_s / entry["fastrp_tuned"]["total_s"])
@@ -317,6 +304,64 @@ def part_compare(args) -> dict:
         print(json.dumps({graph_name: {k: (v.get("scores") if isinstance(v, dict) and "scores" in v else v)
                                        for k, v in entry.items() if k not in ("runs",)}}, default=str)[:3000],
               flush=True)
+    return out
+
+
+def spectral_cost(graph, seed, repeats=3) -> dict:
+    """The spectral-propagation step (``SpectralPropagation().fit(g).transform(e)``, ProNE's defaults) vs a
+    FastRP fit of the same d on the same graph: ``FastRP()``'s defaults without the spectral step and the
+    paper's 4-step configuration; plus the step's parts (Chebyshev filter, SVD). Interleaved, best of
+    ``repeats``; the first round (JIT cache loads) is a warm-up."""
+    from graphsparse.embed import FastRP, SpectralPropagation
+    from graphsparse.embed.spectral import _orthogonalize
+
+    base = FastRP(n_components=D, random_state=seed, direction="both", spectral_propagation=None)
+    paper = FastRP.paper(n_components=D, random_state=seed, direction="both")
+    graph = base._propagation_graph(graph)
+    times = {k: [] for k in ("defaults_fit", "paper_fit", "spectral", "filter_only", "svd_only")}
+    emb = base.fit_transform(graph)
+    step = SpectralPropagation()
+    for round_ in range(repeats + 1):
+        row = {}
+        t0 = time.perf_counter()
+        emb = base.fit_transform(graph)
+        row["defaults_fit"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        paper.fit_transform(graph)
+        row["paper_fit"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        step.fit(graph).transform(emb)
+        row["spectral"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        filtered = SpectralPropagation(orthogonalize=False).fit(graph).transform(emb)
+        row["filter_only"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        _orthogonalize(filtered)
+        row["svd_only"] = time.perf_counter() - t0
+        if round_:
+            for k, v in row.items():
+                times[k].append(v)
+    best = {k: min(v) for k, v in times.items()}
+    return dict(num_nodes=graph.num_nodes, stored_edges=int(graph.indices.size), d=D,
+                chebyshev_terms=int(step.n_terms_), order=int(step.order), best_s=best, repeats_s=times,
+                ratio_vs_defaults_fit=best["spectral"] / best["defaults_fit"],
+                ratio_vs_paper_fit=best["spectral"] / best["paper_fit"],
+                svd_share_of_step=best["svd_only"] / best["spectral"], target_ratio_max=1.5,
+                load_avg_1m=os.getloadavg()[0])
+
+
+def part_cost(args) -> dict:
+    """``spectral_cost`` on Cora, BlogCatalog and an R-MAT graph (100k nodes, 1M undirected edges)."""
+    from graphsparse.datasets import rmat
+
+    out = {}
+    for name in args.cost_graphs:
+        if name.startswith("rmat"):
+            graph = rmat(100_000, 1_000_000, seed=args.seed, directed=False)
+        else:
+            graph = _graph(load(name)[0])
+        out[name] = spectral_cost(graph, args.seed)
+        print(name, json.dumps({k: v for k, v in out[name].items() if k != "repeats_s"}), flush=True)
     return out
 
 
@@ -350,7 +395,8 @@ def _summary(out) -> dict:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=("select", "compare", "both"), default="both")
+    parser.add_argument("--part", choices=("select", "compare", "both", "cost"), default="both")
+    parser.add_argument("--cost-graphs", nargs="*", default=["cora", "blogcatalog", "rmat_100k_1m"])
     parser.add_argument("--graphs", nargs="*", default=GRAPHS)
     parser.add_argument("--configs", nargs="*", default=None)
     parser.add_argument("--select-shuffles", type=int, default=2)
@@ -375,6 +421,8 @@ def main(argv=None):
         figures["select"] = part_select(args)
     if args.part in ("compare", "both"):
         figures["compare"] = part_compare(args)
+    if args.part == "cost":
+        figures["cost"] = part_cost(args)
     write_result(args.name, figures)
 
 
