@@ -410,6 +410,9 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name", default="fastrp_vs_prone")
     parser.add_argument("--jobs", type=int, default=1, help="workers of the evaluation's one-vs-rest classifier")
+    parser.add_argument("--update", action="store_true",
+                        help="merge into an existing results/<name>.json (per-graph sections of one run, each "
+                             "under the lock): its other graphs are kept, the summary is recomputed")
     args = parser.parse_args(argv)
     global N_JOBS
     N_JOBS = args.jobs
@@ -423,7 +426,32 @@ def main(argv=None):
         figures["compare"] = part_compare(args)
     if args.part == "cost":
         figures["cost"] = part_cost(args)
+    if args.update:
+        figures = _merged(args.name, figures)
     write_result(args.name, figures)
+
+
+def _merged(name, figures) -> dict:
+    """``figures`` merged into the existing ``results/<name>.json`` (graph by graph, machine facts kept
+    per section)."""
+    from benchmarks._common import RESULTS_DIR, machine_info
+
+    path = os.path.join(RESULTS_DIR, f"{name}.json")
+    if not os.path.exists(path):
+        return figures
+    with open(path) as f:
+        old = json.load(f)
+    out = {k: v for k, v in old.items() if k not in ("benchmark", "machine")}
+    for part, entries in figures.items():
+        merged = dict(out.get(part, {}))
+        for graph_name, entry in entries.items():
+            if graph_name != "summary" and isinstance(entry, dict):
+                entry.setdefault("machine", machine_info())
+            merged[graph_name] = entry
+        if part == "compare":
+            merged["summary"] = _summary({g: e for g, e in merged.items() if g != "summary"})
+        out[part] = merged
+    return out
 
 
 if __name__ == "__main__":
