@@ -16,7 +16,8 @@ Two parts (``--part select`` / ``--part compare``, default both):
    (new defaults), ``FastRPTuner`` nested in the evaluation (per shuffle, fitted on the labels of
    that shuffle's 10 % training nodes only, default search space, ``time_budget_s`` = a share of
    ProNE's time) and ProNE (``nodevectors.ProNE(n_components=128)``, in a subprocess) with wall
-   times (the tuner's objective: validation micro-F1 of a closed-form ridge classifier, ``ridge_scorer``,
+   times (ProNE and ``FastRP()``: best of 2 warm fits, JIT caches loaded first; the tuner: mean over
+   shuffles of tune + final d=128 embed, budget ``--tune-share`` x ProNE's time; the tuner's objective: validation micro-F1 of a closed-form ridge classifier, ``ridge_scorer``,
    as a liblinear fit per label would cost more than ProNE's whole run). Also the cost of the spectral-propagation step vs a FastRP fit of the same dimension on
    the same graph (best of 3, interleaved).
 
@@ -161,8 +162,10 @@ def fit(src, dst, n):
 ring = np.arange(300)
 _, warmup_s = fit(ring, (ring + 1) % 300, 300)
 emb, elapsed = fit(edges[0], edges[1], n)
+_, again = fit(edges[0], edges[1], n)  # best of 2 warm fits, as FastRP()'s timing
 np.save(sys.argv[3], np.asarray(emb, dtype=np.float32))
-print(json.dumps(dict(embed_s=elapsed, warmup_fit_s=warmup_s, peak_rss_mb=hwm_mb())))
+print(json.dumps(dict(embed_s=min(elapsed, again), repeat_s=[elapsed, again], warmup_fit_s=warmup_s,
+                      peak_rss_mb=hwm_mb())))
 """
 
 
@@ -224,6 +227,7 @@ def part_compare(args) -> dict:
     from graphsparse.embed import FastRP, FastRPTuner
 
     out = {}
+    _warm_up(args.seed)
     for graph_name in [g for g in COMPARE_ORDER if g in args.graphs]:
         data, labels, mask, multilabel = load(graph_name)
         main = graph_name in MAIN_GRAPHS
@@ -257,9 +261,12 @@ def part_compare(args) -> dict:
         prone_s = info.get("embed_s")
         # FastRP() defaults
         model = FastRP(n_components=D, random_state=args.seed, direction="both")
-        t0 = time.perf_counter()
-        emb = model.fit_transform(data)
-        entry["fastrp_default"] = dict(embed_s=time.perf_counter() - t0, timings=model.timings_,
+        default_s = []
+        for _ in range(2):  # best of 2 warm fits, as ProNE's
+            t0 = time.perf_counter()
+            emb = model.fit_transform(data)
+            default_s.append(time.perf_counter() - t0)
+        entry["fastrp_default"] = dict(embed_s=min(default_s), repeat_s=default_s, timings=model.timings_,
                                        params=_jsonable({k: v for k, v in model.get_params().items()
                                                          if k in ("iteration_weights", "normalization_strength",
                                                                   "propagate_normalized", "projection",
@@ -365,6 +372,21 @@ def part_cost(args) -> dict:
     return out
 
 
+def _warm_up(seed):
+    """Load the JIT caches (FastRP, spectral step, tuner, ridge scorer) on a 300-node ring before anything is
+    timed, as ProNE is timed after a warm-up fit (``_PRONE_SCRIPT``)."""
+    from graphsparse.embed import FastRP, FastRPTuner
+    from graphsparse.graph import as_graph
+
+    ring = np.arange(300)
+    graph = as_graph(np.stack([np.r_[ring, (ring + 1) % 300], np.r_[(ring + 1) % 300, ring]]), num_nodes=300)
+    FastRP(n_components=8, random_state=seed, direction="both", spectral_propagation=True).fit(graph)
+    labels = np.zeros((300, 2), dtype=np.int8)
+    labels[np.arange(300), ring % 2] = 1
+    FastRPTuner(n_components=8, n_trials=2, random_state=seed, base_params=dict(direction="both"),
+                scoring=ridge_scorer, train_fraction=0.5).fit(graph, labels)
+
+
 def _graph(data):
     from graphsparse.graph import as_graph
 
@@ -405,7 +427,9 @@ def main(argv=None):
     parser.add_argument("--shuffles-10", type=int, default=5, help="BlogCatalog/DBLP shuffles at 10 %%")
     parser.add_argument("--partial-name", default=None, help="also write the results after every graph")
     parser.add_argument("--other-shuffles", type=int, default=5)
-    parser.add_argument("--tune-share", type=float, default=0.2, help="tuner budget = share x ProNE time")
+    # 0.2 gave tune + embed = 0.38-0.48 x ProNE's time on Cora, CiteSeer, Cora-ML and polblogs (first pass of
+    # this run): over the 1/3 target, as the last trial and the final d=128 fit come on top of the budget
+    parser.add_argument("--tune-share", type=float, default=0.1, help="tuner budget = share x ProNE time")
     parser.add_argument("--tune-dim", type=int, default=32, help="tuner dimension (final: 128)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name", default="fastrp_vs_prone")
