@@ -79,6 +79,23 @@ def fill_random_projection(keys, seed, stream, col_start, density, value, gaussi
     return out
 
 
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
+def _gather_row(indptr, indices, weights, has_weights, src, i, buf):
+    """``buf = sum_{e in row i} w_e * src[indices_e]`` (``w_e = 1`` when ``has_weights`` is False)."""
+    width = src.shape[1]
+    for c in range(width):
+        buf[c] = 0.0
+    for e in range(indptr[i], indptr[i + 1]):
+        j = indices[e]
+        if has_weights:
+            w = weights[e]
+            for c in range(width):
+                buf[c] += w * src[j, c]
+        else:
+            for c in range(width):
+                buf[c] += src[j, c]
+
+
 @njit(parallel=True, cache=True, nogil=True, fastmath=True)
 def propagate_rows(indptr, indices, weights, row_scale, src, dst, acc, alpha, inv_norm_known,
                    sqnorm_out, normalize_acc, store_normalized):
@@ -97,17 +114,7 @@ def propagate_rows(indptr, indices, weights, row_scale, src, dst, acc, alpha, in
         buf = np.empty(width, dtype=src.dtype)
         stop = min(n_rows, (chunk + 1) * ROW_CHUNK)
         for i in range(chunk * ROW_CHUNK, stop):
-            for c in range(width):
-                buf[c] = 0.0
-            for e in range(indptr[i], indptr[i + 1]):
-                j = indices[e]
-                if has_weights:
-                    w = weights[e]
-                    for c in range(width):
-                        buf[c] += w * src[j, c]
-                else:
-                    for c in range(width):
-                        buf[c] += src[j, c]
+            _gather_row(indptr, indices, weights, has_weights, src, i, buf)
             if has_scale:
                 s = row_scale[i]
                 for c in range(width):
@@ -198,32 +205,14 @@ def standardize_columns(values, mean, inv_std):
 def laplacian_rows(indptr, indices, weights, self_scale, neigh_scale, src, out, x1, beta1, x2, beta2, acc, gamma):
     """One fused Chebyshev step (module doc, item 6). Empty ``weights`` = unweighted; empty ``x1``/``x2``/
     ``acc`` = term absent. ``out`` must not alias ``src`` (its rows are read while others are written)."""
-    n_rows = indptr.shape[0] - 1
-    width = src.shape[1]
-    has_weights = weights.shape[0] > 0
-    has_x1 = x1.shape[0] > 0
-    has_x2 = x2.shape[0] > 0
-    has_acc = acc.shape[0] > 0
-    n_chunks = (n_rows + ROW_CHUNK - 1) // ROW_CHUNK
-    for chunk in prange(n_chunks):
+    has_x1, has_x2, has_acc = x1.shape[0] > 0, x2.shape[0] > 0, acc.shape[0] > 0
+    n_rows, width = out.shape
+    for chunk in prange((n_rows + ROW_CHUNK - 1) // ROW_CHUNK):
         buf = np.empty(width, dtype=src.dtype)
-        stop = min(n_rows, (chunk + 1) * ROW_CHUNK)
-        for i in range(chunk * ROW_CHUNK, stop):
+        for i in range(chunk * ROW_CHUNK, min(n_rows, (chunk + 1) * ROW_CHUNK)):
+            _gather_row(indptr, indices, weights, weights.shape[0] > 0, src, i, buf)
             for c in range(width):
-                buf[c] = 0.0
-            for e in range(indptr[i], indptr[i + 1]):
-                j = indices[e]
-                if has_weights:
-                    w = weights[e]
-                    for c in range(width):
-                        buf[c] += w * src[j, c]
-                else:
-                    for c in range(width):
-                        buf[c] += src[j, c]
-            a = self_scale[i]
-            b = neigh_scale[i]
-            for c in range(width):
-                buf[c] = a * src[i, c] + b * buf[c]
+                buf[c] = self_scale[i] * src[i, c] + neigh_scale[i] * buf[c]
             if has_x1:
                 for c in range(width):
                     buf[c] += beta1 * x1[i, c]
