@@ -224,7 +224,7 @@ def _mean_scores(per_shuffle):
 
 
 def part_compare(args) -> dict:
-    from graphsparse.embed import FastRP, FastRPTuner
+    from graphsparse.embed import FastRP
 
     out = {}
     _warm_up(args.seed)
@@ -252,55 +252,34 @@ def part_compare(args) -> dict:
         n = int(data.num_nodes)
         entry = dict(num_nodes=n, labelled=int(idx.size), multilabel=multilabel, ratios=list(ratios),
                      shuffles=shuffles, load_avg_1m_start=os.getloadavg()[0])
-        print(f"{graph_name}: ProNE, FastRP(), tuner ({shuffles} shuffles)", flush=True)
-        # ProNE
-        prone_emb, info = run_prone(data, n)
-        entry["prone"] = dict(info, package="nodevectors 0.1.23", n_components=D)
-        if prone_emb is not None:
-            entry["prone"]["scores"] = score_plan(prone_emb)
-        prone_s = info.get("embed_s")
-        # FastRP() defaults
-        model = FastRP(n_components=D, random_state=args.seed, direction="both")
-        default_s = []
-        for _ in range(2):  # best of 2 warm fits, as ProNE's
-            t0 = time.perf_counter()
-            emb = model.fit_transform(data)
-            default_s.append(time.perf_counter() - t0)
-        entry["fastrp_default"] = dict(embed_s=min(default_s), repeat_s=default_s, timings=model.timings_,
-                                       params=_jsonable({k: v for k, v in model.get_params().items()
-                                                         if k in ("iteration_weights", "normalization_strength",
-                                                                  "propagate_normalized", "projection",
-                                                                  "spectral_propagation", "direction")}),
-                                       scores=score_plan(emb))
-        # tuner nested in the evaluation: labels of the 10 % training nodes of each shuffle only
-        budget = args.tune_share * prone_s if prone_s else 10.0
-        per_shuffle, runs = [], []
-        for index, perm in enumerate(perms):
-            n_tune = int(round(0.1 * idx.size))
-            masked = np.zeros_like(labels)
-            masked[idx[perm[:n_tune]]] = labels[idx[perm[:n_tune]]]
-            tuner = FastRPTuner(n_components=args.tune_dim, time_budget_s=budget, random_state=args.seed + 1 + index,
-                                base_params=dict(direction="both"), scoring=ridge_scorer, train_fraction=0.5)
-            t0 = time.perf_counter()
-            tuner.fit(data, masked)
-            tune_s = time.perf_counter() - t0
-            final = tuner.best_estimator(n_components=D, random_state=args.seed)
-            t0 = time.perf_counter()
-            emb_t = final.fit_transform(data)
-            embed_s = time.perf_counter() - t0
-            per_shuffle.append(score_plan(emb_t, index))
-            runs.append(dict(tune_s=tune_s, embed_s=embed_s, total_s=tune_s + embed_s, trials=len(tuner.trials_),
-                             best_scheme=tuner.best_scheme_, best_params=_jsonable(tuner.best_params_)))
-        entry["fastrp_tuned"] = dict(budget_s=budget, budget_rule=f"{args.tune_share} x ProNE time of this run",
-                                     tuner=dict(n_components=args.tune_dim, train_fraction=0.5,
-                                                scoring="ridge_scorer: validation micro-F1, one-vs-rest ridge",
-                                                search_space="default (FastRP() defaults first, paper + flat "
-                                                             "8/16/32 x spectral off/on)"),
-                                     total_s=float(np.mean([r["total_s"] for r in runs])),
-                                     scores=_mean_scores(per_shuffle), runs=runs)
-        # spectral step vs a FastRP fit of the same d on the same graph (interleaved, best of 3)
-        entry["spectral_cost"] = spectral_cost(_graph(data), args.seed)
-        if prone_emb is not None:
+        # --methods: one lock section per method on the large graphs; the others come from the existing JSON
+        previous = _existing_entry(args.name, graph_name) if args.update else {}
+        entry = {**previous, **entry}
+        print(f"{graph_name}: {', '.join(args.methods)} ({shuffles} shuffles)", flush=True)
+        if "prone" in args.methods:
+            prone_emb, info = run_prone(data, n)
+            entry["prone"] = dict(info, package="nodevectors 0.1.23", n_components=D)
+            if prone_emb is not None:
+                entry["prone"]["scores"] = score_plan(prone_emb)
+        prone_s = entry.get("prone", {}).get("embed_s")
+        if "default" in args.methods:
+            model = FastRP(n_components=D, random_state=args.seed, direction="both")
+            default_s = []
+            for _ in range(2):  # best of 2 warm fits, as ProNE's
+                t0 = time.perf_counter()
+                emb = model.fit_transform(data)
+                default_s.append(time.perf_counter() - t0)
+            entry["fastrp_default"] = dict(embed_s=min(default_s), repeat_s=default_s, timings=model.timings_,
+                                           params=_jsonable({k: v for k, v in model.get_params().items()
+                                                             if k in ("iteration_weights", "normalization_strength",
+                                                                      "propagate_normalized", "projection",
+                                                                      "spectral_propagation", "direction")}),
+                                           scores=score_plan(emb))
+            # spectral step vs a FastRP fit of the same d on the same graph (interleaved, best of 3)
+            entry["spectral_cost"] = spectral_cost(_graph(data), args.seed)
+        if "tuned" in args.methods:
+            entry["fastrp_tuned"] = run_tuner(args, data, labels, idx, perms, prone_s, score_plan)
+        if "prone" in entry and "embed_s" in entry["prone"] and "fastrp_default" in entry and "fastrp_tuned" in entry:
             entry["speedup_vs_prone"] = dict(default=prone_s / entry["fastrp_default"]["embed_s"],
                                              tuned_total=prone_s / entry["fastrp_tuned"]["total_s"])
         entry["load_avg_1m_end"] = os.getloadavg()[0]
@@ -312,6 +291,45 @@ def part_compare(args) -> dict:
                                        for k, v in entry.items() if k not in ("runs",)}}, default=str)[:3000],
               flush=True)
     return out
+
+
+def run_tuner(args, data, labels, idx, perms, prone_s, score_plan) -> dict:
+    """``FastRPTuner`` nested in the evaluation: per shuffle, only the labels of its 10 % training nodes."""
+    from graphsparse.embed import FastRPTuner
+
+    budget = args.tune_share * prone_s if prone_s else 10.0
+    per_shuffle, runs = [], []
+    for index, perm in enumerate(perms):
+        n_tune = int(round(0.1 * idx.size))
+        masked = np.zeros_like(labels)
+        masked[idx[perm[:n_tune]]] = labels[idx[perm[:n_tune]]]
+        tuner = FastRPTuner(n_components=args.tune_dim, time_budget_s=budget, random_state=args.seed + 1 + index,
+                            base_params=dict(direction="both"), scoring=ridge_scorer, train_fraction=0.5)
+        t0 = time.perf_counter()
+        tuner.fit(data, masked)
+        tune_s = time.perf_counter() - t0
+        final = tuner.best_estimator(n_components=D, random_state=args.seed)
+        t0 = time.perf_counter()
+        emb_t = final.fit_transform(data)
+        embed_s = time.perf_counter() - t0
+        per_shuffle.append(score_plan(emb_t, index))
+        runs.append(dict(tune_s=tune_s, embed_s=embed_s, total_s=tune_s + embed_s, trials=len(tuner.trials_),
+                         best_scheme=tuner.best_scheme_, best_params=_jsonable(tuner.best_params_)))
+    return dict(budget_s=budget, budget_rule=f"{args.tune_share} x ProNE time of this run",
+                tuner=dict(n_components=args.tune_dim, train_fraction=0.5,
+                           scoring="ridge_scorer: validation micro-F1, one-vs-rest ridge",
+                           search_space="default (FastRP() defaults first, paper + flat 8/16/32 x spectral off/on)"),
+                total_s=float(np.mean([r["total_s"] for r in runs])), scores=_mean_scores(per_shuffle), runs=runs)
+
+
+def _existing_entry(name, graph_name) -> dict:
+    from benchmarks._common import RESULTS_DIR
+
+    path = os.path.join(RESULTS_DIR, f"{name}.json")
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return dict(json.load(f).get("compare", {}).get(graph_name, {}))
 
 
 def spectral_cost(graph, seed, repeats=3) -> dict:
@@ -397,7 +415,8 @@ def _summary(out) -> dict:
     summary = {}
     others = []
     for g, e in out.items():
-        if not isinstance(e, dict) or "prone" not in e or "scores" not in e["prone"]:
+        if not isinstance(e, dict) or "scores" not in e.get("prone", {}) or "fastrp_tuned" not in e \
+                or "fastrp_default" not in e:
             continue
         p, t = e["prone"]["scores"], e["fastrp_tuned"]["scores"]
         summary[g] = dict(time_ratio_tuned_over_prone=e["fastrp_tuned"]["total_s"] / e["prone"]["embed_s"],
@@ -434,6 +453,9 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name", default="fastrp_vs_prone")
     parser.add_argument("--jobs", type=int, default=1, help="workers of the evaluation's one-vs-rest classifier")
+    parser.add_argument("--methods", nargs="*", default=["prone", "default", "tuned"],
+                        choices=("prone", "default", "tuned"),
+                        help="what to run (with --update, one lock section per method on a large graph)")
     parser.add_argument("--update", action="store_true",
                         help="merge into an existing results/<name>.json (per-graph sections of one run, each "
                              "under the lock): its other graphs are kept, the summary is recomputed")
