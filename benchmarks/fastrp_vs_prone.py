@@ -428,6 +428,10 @@ def _summary(out) -> dict:
                                                     for r in p}
         else:
             others.append(np.mean([t[r]["micro_f1"] - p[r]["micro_f1"] for r in p]))
+    timed = [g for g in summary if g in out]
+    if timed:  # all graphs together: total tune + embed time over total ProNE time
+        summary["all_graphs_time_ratio_tuned_over_prone"] = float(
+            sum(out[g]["fastrp_tuned"]["total_s"] for g in timed) / sum(out[g]["prone"]["embed_s"] for g in timed))
     if others:
         summary["others_mean_gap_tuned_minus_prone"] = float(np.mean(others))
         summary["others_within_0.01"] = bool(np.mean(others) >= -0.01)
