@@ -16,9 +16,14 @@ Two parts (``--part select`` / ``--part compare``, default both):
    (new defaults), ``FastRPTuner`` nested in the evaluation (per shuffle, fitted on the labels of
    that shuffle's 10 % training nodes only, default search space, ``time_budget_s`` = a share of
    ProNE's time) and ProNE (``nodevectors.ProNE(n_components=128)``, in a subprocess) with wall
-   times (the tuner's objective: validation micro-F1 of a closed-form ridge classifier, ``ridge_scorer``,
+   times (ProNE and ``FastRP()``: best of 2 warm fits, JIT caches loaded first; the tuner: mean over
+   shuffles of tune + final d=128 embed, budget ``--tune-share`` x ProNE's time; the tuner's objective: validation micro-F1 of a closed-form ridge classifier, ``ridge_scorer``,
    as a liblinear fit per label would cost more than ProNE's whole run). Also the cost of the spectral-propagation step vs a FastRP fit of the same dimension on
    the same graph (best of 3, interleaved).
+
+3. ``cost`` (alone): ``spectral_cost`` on Cora, BlogCatalog and an R-MAT graph (100k nodes, 1M edges):
+   the spectral step vs ``FastRP()``'s fit (without the step) and vs the paper's 4-step fit, with the
+   step's filter / SVD split (``--name fastrp_spectral_cost``).
 
 Usage: ``flock /tmp/gs-heavy.lock nice -n 5 python benchmarks/fastrp_vs_prone.py [--part select|compare]``.
 """
@@ -157,8 +162,10 @@ def fit(src, dst, n):
 ring = np.arange(300)
 _, warmup_s = fit(ring, (ring + 1) % 300, 300)
 emb, elapsed = fit(edges[0], edges[1], n)
+_, again = fit(edges[0], edges[1], n)  # best of 2 warm fits, as FastRP()'s timing
 np.save(sys.argv[3], np.asarray(emb, dtype=np.float32))
-print(json.dumps(dict(embed_s=elapsed, warmup_fit_s=warmup_s, peak_rss_mb=hwm_mb())))
+print(json.dumps(dict(embed_s=min(elapsed, again), repeat_s=[elapsed, again], warmup_fit_s=warmup_s,
+                      peak_rss_mb=hwm_mb())))
 """
 
 
@@ -217,9 +224,10 @@ def _mean_scores(per_shuffle):
 
 
 def part_compare(args) -> dict:
-    from graphsparse.embed import FastRP, FastRPTuner, SpectralPropagation
+    from graphsparse.embed import FastRP
 
     out = {}
+    _warm_up(args.seed)
     for graph_name in [g for g in COMPARE_ORDER if g in args.graphs]:
         data, labels, mask, multilabel = load(graph_name)
         main = graph_name in MAIN_GRAPHS
@@ -244,69 +252,34 @@ def part_compare(args) -> dict:
         n = int(data.num_nodes)
         entry = dict(num_nodes=n, labelled=int(idx.size), multilabel=multilabel, ratios=list(ratios),
                      shuffles=shuffles, load_avg_1m_start=os.getloadavg()[0])
-        print(f"{graph_name}: ProNE, FastRP(), tuner ({shuffles} shuffles)", flush=True)
-        # ProNE
-        prone_emb, info = run_prone(data, n)
-        entry["prone"] = dict(info, package="nodevectors 0.1.23", n_components=D)
-        if prone_emb is not None:
-            entry["prone"]["scores"] = score_plan(prone_emb)
-        prone_s = info.get("embed_s")
-        # FastRP() defaults
-        model = FastRP(n_components=D, random_state=args.seed, direction="both")
-        t0 = time.perf_counter()
-        emb = model.fit_transform(data)
-        entry["fastrp_default"] = dict(embed_s=time.perf_counter() - t0, timings=model.timings_,
-                                       params=_jsonable({k: v for k, v in model.get_params().items()
-                                                         if k in ("iteration_weights", "normalization_strength",
-                                                                  "propagate_normalized", "projection",
-                                                                  "spectral_propagation", "direction")}),
-                                       scores=score_plan(emb))
-        # tuner nested in the evaluation: labels of the 10 % training nodes of each shuffle only
-        budget = args.tune_share * prone_s if prone_s else 10.0
-        per_shuffle, runs = [], []
-        for index, perm in enumerate(perms):
-            n_tune = int(round(0.1 * idx.size))
-            masked = np.zeros_like(labels)
-            masked[idx[perm[:n_tune]]] = labels[idx[perm[:n_tune]]]
-            tuner = FastRPTuner(n_components=args.tune_dim, time_budget_s=budget, random_state=args.seed + 1 + index,
-                                base_params=dict(direction="both"), scoring=ridge_scorer, train_fraction=0.5)
-            t0 = time.perf_counter()
-            tuner.fit(data, masked)
-            tune_s = time.perf_counter() - t0
-            final = tuner.best_estimator(n_components=D, random_state=args.seed)
-            t0 = time.perf_counter()
-            emb_t = final.fit_transform(data)
-            embed_s = time.perf_counter() - t0
-            per_shuffle.append(score_plan(emb_t, index))
-            runs.append(dict(tune_s=tune_s, embed_s=embed_s, total_s=tune_s + embed_s, trials=len(tuner.trials_),
-                             best_scheme=tuner.best_scheme_, best_params=_jsonable(tuner.best_params_)))
-        entry["fastrp_tuned"] = dict(budget_s=budget, budget_rule=f"{args.tune_share} x ProNE time of this run",
-                                     tuner=dict(n_components=args.tune_dim, train_fraction=0.5,
-                                                scoring="ridge_scorer: validation micro-F1, one-vs-rest ridge",
-                                                search_space="default (FastRP() defaults first, paper + flat "
-                                                             "8/16/32 x spectral off/on)"),
-                                     total_s=float(np.mean([r["total_s"] for r in runs])),
-                                     scores=_mean_scores(per_shuffle), runs=runs)
-        # spectral step vs a FastRP fit of the same d on the same graph (the defaults without the spectral
-        # step, and the paper's 4-step configuration), interleaved, best of 3
-        fit_t, paper_t, sp_t = [], [], []
-        base = FastRP(n_components=D, random_state=args.seed, direction="both", spectral_propagation=None)
-        paper = FastRP.paper(n_components=D, random_state=args.seed, direction="both")
-        graph = base._propagation_graph(_graph(data))
-        for _ in range(3):
-            t0 = time.perf_counter()
-            e = base.fit_transform(graph)
-            fit_t.append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            paper.fit_transform(graph)
-            paper_t.append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            SpectralPropagation().fit(graph).transform(e)
-            sp_t.append(time.perf_counter() - t0)
-        entry["spectral_cost"] = dict(fastrp_defaults_without_spectral_fit_s=min(fit_t), fastrp_paper_fit_s=min(paper_t),
-                                      spectral_s=min(sp_t), ratio_vs_defaults_fit=min(sp_t) / min(fit_t),
-                                      ratio_vs_paper_fit=min(sp_t) / min(paper_t), target_ratio_max=1.5)
-        if prone_emb is not None:
+        # --methods: one lock section per method on the large graphs; the others come from the existing JSON
+        previous = _existing_entry(args.name, graph_name) if args.update else {}
+        entry = {**previous, **entry}
+        print(f"{graph_name}: {', '.join(args.methods)} ({shuffles} shuffles)", flush=True)
+        if "prone" in args.methods:
+            prone_emb, info = run_prone(data, n)
+            entry["prone"] = dict(info, package="nodevectors 0.1.23", n_components=D)
+            if prone_emb is not None:
+                entry["prone"]["scores"] = score_plan(prone_emb)
+        prone_s = entry.get("prone", {}).get("embed_s")
+        if "default" in args.methods:
+            model = FastRP(n_components=D, random_state=args.seed, direction="both")
+            default_s = []
+            for _ in range(2):  # best of 2 warm fits, as ProNE's
+                t0 = time.perf_counter()
+                emb = model.fit_transform(data)
+                default_s.append(time.perf_counter() - t0)
+            entry["fastrp_default"] = dict(embed_s=min(default_s), repeat_s=default_s, timings=model.timings_,
+                                           params=_jsonable({k: v for k, v in model.get_params().items()
+                                                             if k in ("iteration_weights", "normalization_strength",
+                                                                      "propagate_normalized", "projection",
+                                                                      "spectral_propagation", "direction")}),
+                                           scores=score_plan(emb))
+            # spectral step vs a FastRP fit of the same d on the same graph (interleaved, best of 3)
+            entry["spectral_cost"] = spectral_cost(_graph(data), args.seed)
+        if "tuned" in args.methods:
+            entry["fastrp_tuned"] = run_tuner(args, data, labels, idx, perms, prone_s, score_plan)
+        if "prone" in entry and "embed_s" in entry["prone"] and "fastrp_default" in entry and "fastrp_tuned" in entry:
             entry["speedup_vs_prone"] = dict(default=prone_s / entry["fastrp_default"]["embed_s"],
                                              tuned_total=prone_s / entry["fastrp_tuned"]["total_s"])
         entry["load_avg_1m_end"] = os.getloadavg()[0]
@@ -320,6 +293,118 @@ def part_compare(args) -> dict:
     return out
 
 
+def run_tuner(args, data, labels, idx, perms, prone_s, score_plan) -> dict:
+    """``FastRPTuner`` nested in the evaluation: per shuffle, only the labels of its 10 % training nodes."""
+    from graphsparse.embed import FastRPTuner
+
+    budget = args.tune_share * prone_s if prone_s else 10.0
+    per_shuffle, runs = [], []
+    for index, perm in enumerate(perms):
+        n_tune = int(round(0.1 * idx.size))
+        masked = np.zeros_like(labels)
+        masked[idx[perm[:n_tune]]] = labels[idx[perm[:n_tune]]]
+        tuner = FastRPTuner(n_components=args.tune_dim, time_budget_s=budget, random_state=args.seed + 1 + index,
+                            base_params=dict(direction="both"), scoring=ridge_scorer, train_fraction=0.5)
+        t0 = time.perf_counter()
+        tuner.fit(data, masked)
+        tune_s = time.perf_counter() - t0
+        final = tuner.best_estimator(n_components=D, random_state=args.seed)
+        t0 = time.perf_counter()
+        emb_t = final.fit_transform(data)
+        embed_s = time.perf_counter() - t0
+        per_shuffle.append(score_plan(emb_t, index))
+        runs.append(dict(tune_s=tune_s, embed_s=embed_s, total_s=tune_s + embed_s, trials=len(tuner.trials_),
+                         best_scheme=tuner.best_scheme_, best_params=_jsonable(tuner.best_params_)))
+    return dict(budget_s=budget, budget_rule=f"{args.tune_share} x ProNE time of this run",
+                tuner=dict(n_components=args.tune_dim, train_fraction=0.5,
+                           scoring="ridge_scorer: validation micro-F1, one-vs-rest ridge",
+                           search_space="default (FastRP() defaults first, paper + flat 8/16/32 x spectral off/on)"),
+                total_s=float(np.mean([r["total_s"] for r in runs])), scores=_mean_scores(per_shuffle), runs=runs)
+
+
+def _existing_entry(name, graph_name) -> dict:
+    from benchmarks._common import RESULTS_DIR
+
+    path = os.path.join(RESULTS_DIR, f"{name}.json")
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return dict(json.load(f).get("compare", {}).get(graph_name, {}))
+
+
+def spectral_cost(graph, seed, repeats=3) -> dict:
+    """The spectral-propagation step (``SpectralPropagation().fit(g).transform(e)``, ProNE's defaults) vs a
+    FastRP fit of the same d on the same graph: ``FastRP()``'s defaults without the spectral step and the
+    paper's 4-step configuration; plus the step's parts (Chebyshev filter, SVD). Interleaved, best of
+    ``repeats``; the first round (JIT cache loads) is a warm-up."""
+    from graphsparse.embed import FastRP, SpectralPropagation
+    from graphsparse.embed.spectral import _orthogonalize
+
+    base = FastRP(n_components=D, random_state=seed, direction="both", spectral_propagation=None)
+    paper = FastRP.paper(n_components=D, random_state=seed, direction="both")
+    graph = base._propagation_graph(graph)
+    times = {k: [] for k in ("defaults_fit", "paper_fit", "spectral", "filter_only", "svd_only")}
+    emb = base.fit_transform(graph)
+    step = SpectralPropagation()
+    for round_ in range(repeats + 1):
+        row = {}
+        t0 = time.perf_counter()
+        emb = base.fit_transform(graph)
+        row["defaults_fit"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        paper.fit_transform(graph)
+        row["paper_fit"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        step.fit(graph).transform(emb)
+        row["spectral"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        filtered = SpectralPropagation(orthogonalize=False).fit(graph).transform(emb)
+        row["filter_only"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        _orthogonalize(filtered)
+        row["svd_only"] = time.perf_counter() - t0
+        if round_:
+            for k, v in row.items():
+                times[k].append(v)
+    best = {k: min(v) for k, v in times.items()}
+    return dict(num_nodes=graph.num_nodes, stored_edges=int(graph.indices.size), d=D,
+                chebyshev_terms=int(step.n_terms_), order=int(step.order), best_s=best, repeats_s=times,
+                ratio_vs_defaults_fit=best["spectral"] / best["defaults_fit"],
+                ratio_vs_paper_fit=best["spectral"] / best["paper_fit"],
+                svd_share_of_step=best["svd_only"] / best["spectral"], target_ratio_max=1.5,
+                load_avg_1m=os.getloadavg()[0])
+
+
+def part_cost(args) -> dict:
+    """``spectral_cost`` on Cora, BlogCatalog and an R-MAT graph (100k nodes, 1M undirected edges)."""
+    from graphsparse.datasets import rmat
+
+    out = {}
+    for name in args.cost_graphs:
+        if name.startswith("rmat"):
+            graph = rmat(100_000, 1_000_000, seed=args.seed, directed=False)
+        else:
+            graph = _graph(load(name)[0])
+        out[name] = spectral_cost(graph, args.seed)
+        print(name, json.dumps({k: v for k, v in out[name].items() if k != "repeats_s"}), flush=True)
+    return out
+
+
+def _warm_up(seed):
+    """Load the JIT caches (FastRP, spectral step, tuner, ridge scorer) on a 300-node ring before anything is
+    timed, as ProNE is timed after a warm-up fit (``_PRONE_SCRIPT``)."""
+    from graphsparse.embed import FastRP, FastRPTuner
+    from graphsparse.graph import as_graph
+
+    ring = np.arange(300)
+    graph = as_graph(np.stack([np.r_[ring, (ring + 1) % 300], np.r_[(ring + 1) % 300, ring]]), num_nodes=300)
+    FastRP(n_components=8, random_state=seed, direction="both", spectral_propagation=True).fit(graph)
+    labels = np.zeros((300, 2), dtype=np.int8)
+    labels[np.arange(300), ring % 2] = 1
+    FastRPTuner(n_components=8, n_trials=2, random_state=seed, base_params=dict(direction="both"),
+                scoring=ridge_scorer, train_fraction=0.5).fit(graph, labels)
+
+
 def _graph(data):
     from graphsparse.graph import as_graph
 
@@ -330,7 +415,8 @@ def _summary(out) -> dict:
     summary = {}
     others = []
     for g, e in out.items():
-        if not isinstance(e, dict) or "prone" not in e or "scores" not in e["prone"]:
+        if not isinstance(e, dict) or "scores" not in e.get("prone", {}) or "fastrp_tuned" not in e \
+                or "fastrp_default" not in e:
             continue
         p, t = e["prone"]["scores"], e["fastrp_tuned"]["scores"]
         summary[g] = dict(time_ratio_tuned_over_prone=e["fastrp_tuned"]["total_s"] / e["prone"]["embed_s"],
@@ -342,6 +428,10 @@ def _summary(out) -> dict:
                                                     for r in p}
         else:
             others.append(np.mean([t[r]["micro_f1"] - p[r]["micro_f1"] for r in p]))
+    timed = [g for g in summary if g in out]
+    if timed:  # all graphs together: total tune + embed time over total ProNE time
+        summary["all_graphs_time_ratio_tuned_over_prone"] = float(
+            sum(out[g]["fastrp_tuned"]["total_s"] for g in timed) / sum(out[g]["prone"]["embed_s"] for g in timed))
     if others:
         summary["others_mean_gap_tuned_minus_prone"] = float(np.mean(others))
         summary["others_within_0.01"] = bool(np.mean(others) >= -0.01)
@@ -350,7 +440,8 @@ def _summary(out) -> dict:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=("select", "compare", "both"), default="both")
+    parser.add_argument("--part", choices=("select", "compare", "both", "cost"), default="both")
+    parser.add_argument("--cost-graphs", nargs="*", default=["cora", "blogcatalog", "rmat_100k_1m"])
     parser.add_argument("--graphs", nargs="*", default=GRAPHS)
     parser.add_argument("--configs", nargs="*", default=None)
     parser.add_argument("--select-shuffles", type=int, default=2)
@@ -359,11 +450,19 @@ def main(argv=None):
     parser.add_argument("--shuffles-10", type=int, default=5, help="BlogCatalog/DBLP shuffles at 10 %%")
     parser.add_argument("--partial-name", default=None, help="also write the results after every graph")
     parser.add_argument("--other-shuffles", type=int, default=5)
-    parser.add_argument("--tune-share", type=float, default=0.2, help="tuner budget = share x ProNE time")
+    # 0.2 gave tune + embed = 0.38-0.48 x ProNE's time on Cora, CiteSeer, Cora-ML and polblogs (first pass of
+    # this run): over the 1/3 target, as the last trial and the final d=128 fit come on top of the budget
+    parser.add_argument("--tune-share", type=float, default=0.1, help="tuner budget = share x ProNE time")
     parser.add_argument("--tune-dim", type=int, default=32, help="tuner dimension (final: 128)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name", default="fastrp_vs_prone")
     parser.add_argument("--jobs", type=int, default=1, help="workers of the evaluation's one-vs-rest classifier")
+    parser.add_argument("--methods", nargs="*", default=["prone", "default", "tuned"],
+                        choices=("prone", "default", "tuned"),
+                        help="what to run (with --update, one lock section per method on a large graph)")
+    parser.add_argument("--update", action="store_true",
+                        help="merge into an existing results/<name>.json (per-graph sections of one run, each "
+                             "under the lock): its other graphs are kept, the summary is recomputed")
     args = parser.parse_args(argv)
     global N_JOBS
     N_JOBS = args.jobs
@@ -375,7 +474,34 @@ def main(argv=None):
         figures["select"] = part_select(args)
     if args.part in ("compare", "both"):
         figures["compare"] = part_compare(args)
+    if args.part == "cost":
+        figures["cost"] = part_cost(args)
+    if args.update:
+        figures = _merged(args.name, figures)
     write_result(args.name, figures)
+
+
+def _merged(name, figures) -> dict:
+    """``figures`` merged into the existing ``results/<name>.json`` (graph by graph, machine facts kept
+    per section)."""
+    from benchmarks._common import RESULTS_DIR, machine_info
+
+    path = os.path.join(RESULTS_DIR, f"{name}.json")
+    if not os.path.exists(path):
+        return figures
+    with open(path) as f:
+        old = json.load(f)
+    out = {k: v for k, v in old.items() if k not in ("benchmark", "machine")}
+    for part, entries in figures.items():
+        merged = dict(out.get(part, {}))
+        for graph_name, entry in entries.items():
+            if graph_name != "summary" and isinstance(entry, dict):
+                entry.setdefault("machine", machine_info())
+            merged[graph_name] = entry
+        if part == "compare":
+            merged["summary"] = _summary({g: e for g, e in merged.items() if g != "summary"})
+        out[part] = merged
+    return out
 
 
 if __name__ == "__main__":

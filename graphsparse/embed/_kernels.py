@@ -17,6 +17,11 @@
    per step instead of the 4-5 passes of spmm + normalise + axpy.
 4. ``accumulate_rows``: the same epilogue for the hop-0 term (self influence).
 5. ``column_moments`` / ``standardize_columns``: the column z-score of ``sklearn.preprocessing.scale``.
+6. ``laplacian_rows``: one fused step of ProNE's Chebyshev recurrence (``graphsparse.embed.spectral``)
+   ``out_i = self_scale_i * src_i + neigh_scale_i * sum_{e in row i} w_e * src[indices_e]
+   + beta1 * x1_i + beta2 * x2_i`` and ``acc_i += gamma * out_i`` in the same pass: the shifted
+   Laplacian of ``A~ = I + A`` is folded into the two per-row scales (no ``A~`` is built) and the
+   recurrence's axpys and the series' accumulation cost no extra pass over ``n x d`` arrays.
 """
 from __future__ import annotations
 
@@ -24,7 +29,7 @@ import numpy as np
 from numba import njit, prange
 
 __all__ = ["hash_uniform", "fill_random_projection", "propagate_rows", "accumulate_rows",
-           "row_sqnorms", "column_moments", "standardize_columns", "ROW_CHUNK"]
+           "row_sqnorms", "column_moments", "standardize_columns", "laplacian_rows", "ROW_CHUNK"]
 
 ROW_CHUNK = 128  # rows per parallel task (amortises the per-task row buffer)
 
@@ -63,6 +68,23 @@ def fill_random_projection(keys, seed, stream, col_start, density, value, gaussi
     return out
 
 
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
+def _gather_row(indptr, indices, weights, has_weights, src, i, buf):
+    """``buf = sum_{e in row i} w_e * src[indices_e]`` (``w_e = 1`` when ``has_weights`` is False)."""
+    width = src.shape[1]
+    for c in range(width):
+        buf[c] = 0.0
+    for e in range(indptr[i], indptr[i + 1]):
+        j = indices[e]
+        if has_weights:
+            w = weights[e]
+            for c in range(width):
+                buf[c] += w * src[j, c]
+        else:
+            for c in range(width):
+                buf[c] += src[j, c]
+
+
 @njit(parallel=True, cache=True, nogil=True, fastmath=True)
 def propagate_rows(indptr, indices, weights, row_scale, src, dst, acc, alpha, inv_norm_known,
                    sqnorm_out, normalize_acc, store_normalized):
@@ -81,17 +103,7 @@ def propagate_rows(indptr, indices, weights, row_scale, src, dst, acc, alpha, in
         buf = np.empty(width, dtype=src.dtype)
         stop = min(n_rows, (chunk + 1) * ROW_CHUNK)
         for i in range(chunk * ROW_CHUNK, stop):
-            for c in range(width):
-                buf[c] = 0.0
-            for e in range(indptr[i], indptr[i + 1]):
-                j = indices[e]
-                if has_weights:
-                    w = weights[e]
-                    for c in range(width):
-                        buf[c] += w * src[j, c]
-                else:
-                    for c in range(width):
-                        buf[c] += src[j, c]
+            _gather_row(indptr, indices, weights, has_weights, src, i, buf)
             if has_scale:
                 s = row_scale[i]
                 for c in range(width):
@@ -176,3 +188,29 @@ def standardize_columns(values, mean, inv_std):
         for c in range(width):
             values[i, c] = (values[i, c] - mean[c]) * inv_std[c]
     return values
+
+
+@njit(parallel=True, cache=True, nogil=True, fastmath=True)
+def laplacian_rows(indptr, indices, weights, self_scale, neigh_scale, src, out, x1, beta1, x2, beta2, acc, gamma):
+    """One fused Chebyshev step (module doc, item 6). Empty ``weights`` = unweighted; empty ``x1``/``x2``/
+    ``acc`` = term absent. ``out`` must not alias ``src`` (its rows are read while others are written)."""
+    has_x1, has_x2, has_acc = x1.shape[0] > 0, x2.shape[0] > 0, acc.shape[0] > 0
+    n_rows, width = out.shape
+    for chunk in prange((n_rows + ROW_CHUNK - 1) // ROW_CHUNK):
+        buf = np.empty(width, dtype=src.dtype)
+        for i in range(chunk * ROW_CHUNK, min(n_rows, (chunk + 1) * ROW_CHUNK)):
+            _gather_row(indptr, indices, weights, weights.shape[0] > 0, src, i, buf)
+            for c in range(width):
+                buf[c] = self_scale[i] * src[i, c] + neigh_scale[i] * buf[c]
+            if has_x1:
+                for c in range(width):
+                    buf[c] += beta1 * x1[i, c]
+            if has_x2:
+                for c in range(width):
+                    buf[c] += beta2 * x2[i, c]
+            for c in range(width):
+                out[i, c] = buf[c]
+            if has_acc:
+                for c in range(width):
+                    acc[i, c] += gamma * buf[c]
+    return out

@@ -1,4 +1,4 @@
-"""ProNE's spectral propagation as a scikit-learn transformer on the graphsparse SpMM (float32).
+"""ProNE's spectral propagation as a scikit-learn transformer on a fused graphsparse kernel (float32).
 
 Zhang, Dong, Wang, Tang, Ding, "ProNE: Fast and Scalable Network Representation Learning",
 IJCAI 2019, Sec. 3.2 (reference code THUDM/ProNE ``chebyshev_gaussian``; the same function in
@@ -22,13 +22,22 @@ with adjacency ``A`` (weights >= 0):
    signs are fixed (largest-magnitude entry of every column positive), so the result is
    deterministic; the reference leaves them to LAPACK.
 
-``order = 1`` returns ``E`` unchanged (the reference's shortcut). Cost: ``2 (order - 1) + 1`` sparse
-times dense products of width ``d`` plus a thin SVD (``O(n d^2)``); working set ``5 n d`` floats.
+``order = 1`` returns ``E`` unchanged (the reference's shortcut).
+
+Cost: every Chebyshev term is two applications of ``M``, each one fused pass over the graph
+(``graphsparse.embed._kernels.laplacian_rows``: ``M x = (1 - mu) x - D~^-1 (x + A x)``, the unit
+self-loop and the shift folded into two per-row scales, the recurrence's axpys and the series'
+accumulation done in the same pass; no ``A~`` or Laplacian matrix is built, ``fit`` only computes
+degrees). Terms whose coefficients cannot change a float32 result are skipped
+(``n_terms_``, see ``_significant_terms``: with ProNE's ``theta = 0.5``, 7 of the 10 terms, i.e.
+``2 (7 - 1) + 1 = 13`` passes instead of 19). Then a thin SVD from the ``d x d`` Gram matrix
+(``O(n d^2)``). Working set ``5 n d`` floats. Measured: ``benchmarks/fastrp_vs_prone.py --part cost``
+(``fastrp_spectral_cost.json``).
 
 Deliberate deviations from the reference: float32 throughout (the reference is float64; the
-dense-NumPy test agrees to float32 round-off), deterministic SVD signs, and the products run on
-:func:`graphsparse.ops.spmm` (``M`` as one SpMM: ``-D~^-1`` as a fused row scale on
-``A~ - (1 - mu) D~``) instead of SciPy.
+dense-NumPy test agrees to float32 round-off), deterministic SVD signs, the tail of the Chebyshev
+series below float32 round-off skipped (when ``0 <= mu <= 2``, where ``|T_i| <= 1`` bounds it), and
+the products run in one fused Numba kernel instead of SciPy.
 """
 from __future__ import annotations
 
@@ -40,8 +49,16 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.exceptions import NotFittedError
 
 from graphsparse._validation import check_finite, check_positive_int, to_numpy
+from graphsparse.embed import _kernels as _raw_kernels
 from graphsparse.graph import Graph
-from graphsparse.ops import spmm
+from graphsparse.kernels.threads import serialized_namespace
+
+# the prange kernel runs one at a time under Numba's workqueue layer (thread-safe, as FastRP's)
+_kernels = serialized_namespace(_raw_kernels, names=["laplacian_rows"])
+_EMPTY_2D = np.zeros((0, 1), dtype=np.float32)
+#: a Chebyshev term is dropped when every later coefficient together is below this share of |c_0|
+#: (float32's unit round-off, 2^-24): it could not change the float32 result
+TAIL_TOLERANCE = 2.0 ** -24
 
 __all__ = ["SpectralPropagation", "PRONE_DEFAULTS"]
 
@@ -67,7 +84,9 @@ class SpectralPropagation(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
     Parameters
     ----------
     order : int, default=10
-        Number of Chebyshev terms (ProNE ``step``); ``2 (order - 1) + 1`` SpMMs. ``1`` = identity.
+        Number of Chebyshev terms (ProNE ``step``); ``2 (order - 1) + 1`` graph passes. ``1`` = identity.
+        Trailing terms whose coefficients sum to less than float32 round-off of the first are skipped
+        (``n_terms_``).
     mu : float, default=0.2
         Centre of the band-pass filter on the Laplacian's spectrum (ProNE ``mu``).
     theta : float > 0, default=0.5
@@ -83,8 +102,12 @@ class SpectralPropagation(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         Number of nodes of the fitted graph.
     n_features_in_ : int
         Same as ``n_nodes_`` (the adjacency's column count).
+    graph_ : Graph
+        The fitted graph (``A``; ``A~ = I + A`` is never materialised).
     degree_ : ndarray of shape (n_nodes,)
         Row sums of ``A~ = I + A``.
+    n_terms_ : int
+        Chebyshev terms actually evaluated (``<= order``).
     coefficients_ : ndarray of shape (order,)
         Signed Chebyshev coefficients ``I_0(theta), -2 I_1(theta), 2 I_2(theta), ...``.
     n_components_ : int
@@ -125,8 +148,8 @@ class SpectralPropagation(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         return order, mu, theta
 
     def fit(self, X, y=None):
-        """Build ``A~ = I + A`` and ``D~^-1`` for graph ``X`` (anything :func:`graphsparse.as_graph` takes,
-        or a dense square adjacency). Returns ``self``."""
+        """Store the graph ``X`` (anything :func:`graphsparse.as_graph` takes, or a dense square adjacency)
+        and the degrees of ``A~ = I + A`` (no matrix is built). Returns ``self``."""
         from graphsparse.embed.fastrp import _coerce_graph
 
         order, mu, theta = self._checked()
@@ -139,28 +162,24 @@ class SpectralPropagation(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             raise ValueError("X has no nodes; SpectralPropagation needs at least one node")
         if graph.weights is not None and np.any(graph.weights < 0):
             raise ValueError("Negative values in data: edge weights must be >= 0 for SpectralPropagation")
-        adjacency = graph.to_scipy().astype(np.float32)
-        import scipy.sparse as sp
-
-        tilde = (adjacency + sp.identity(n, dtype=np.float32, format="csr")).tocsr()
-        tilde.sum_duplicates()
-        tilde.sort_indices()
-        self.operator_ = Graph(tilde.indptr.astype(np.int64), tilde.indices.astype(np.int64),
-                               tilde.data.astype(np.float32), n, graph.directed)
-        self.degree_ = np.asarray(tilde.sum(axis=1), dtype=np.float64).ravel()
-        self._inv_degree = (1.0 / self.degree_).astype(np.float32)
-        self._shift_graph(mu)
+        # A~ = I + A is never built: the kernel adds the unit self-loop as a per-row term
+        self.graph_ = graph
+        self._weights = (np.ascontiguousarray(graph.weights, dtype=np.float32) if graph.weights is not None
+                         else np.zeros(0, dtype=np.float32))
+        self.degree_ = graph.out_degree(weighted=True).astype(np.float64) + 1.0
+        self._inv_degree = 1.0 / self.degree_
         k = np.arange(order)
         signs = np.where(k % 2 == 0, 1.0, -1.0)
         coefficients = 2.0 * signs * iv(k, theta)
         coefficients[0] = iv(0, theta)
         self.coefficients_ = coefficients
+        self.n_terms_ = _significant_terms(coefficients, mu)
         self.n_nodes_ = n
         self.n_features_in_ = n
         return self
 
     def _check_fitted(self):
-        if not hasattr(self, "operator_"):
+        if not hasattr(self, "graph_"):
             raise NotFittedError("This SpectralPropagation instance is not fitted yet. Call 'fit' with a graph first.")
 
     def transform(self, X):
@@ -183,55 +202,48 @@ class SpectralPropagation(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         self.n_components_ = emb.shape[1]
         if order == 1:
             return emb.copy()
-        filtered = self._chebyshev(emb, order, mu)
+        self.n_terms_ = _significant_terms(self.coefficients_, mu)
+        filtered = self._chebyshev(emb, self.n_terms_, mu)
         if self.orthogonalize:
             filtered = _orthogonalize(filtered)
         return filtered
 
-    def _shift_graph(self, mu: float):
-        """``M = (1 - mu) I - D~^-1 A~ = -D~^-1 (A~ - (1 - mu) D~)``: one SpMM with row scale ``-1/d~``
-        on ``B = A~ - (1 - mu) D~`` (same pattern as ``A~``, whose diagonal is always stored)."""
-        op = self.operator_
-        rows = np.repeat(np.arange(op.num_nodes), np.diff(op.indptr))
-        diagonal = rows == op.indices
-        weights = op.weights.astype(np.float64)
-        weights[diagonal] -= (1.0 - mu) * self.degree_[rows[diagonal]]
-        self._shifted = (float(mu), op.with_weights(weights.astype(np.float32)), -self._inv_degree)
-
-    def _apply_m(self, x: np.ndarray, out: np.ndarray, mu: float) -> np.ndarray:
-        """``out = M x = (1 - mu) x - D~^-1 A~ x`` (one fused SpMM)."""
-        if self._shifted[0] != mu:
-            self._shift_graph(mu)
-        _, shifted, row_scale = self._shifted
-        return spmm(shifted, x, out, row_scale=row_scale)
+    def _step(self, src, out, self_scale, neigh_scale, x1=None, beta1=0.0, x2=None, beta2=0.0, acc=None, gamma=0.0):
+        """``out = self_scale * src + neigh_scale * (A src) + beta1 x1 + beta2 x2``; ``acc += gamma out``."""
+        empty = _EMPTY_2D
+        g = self.graph_
+        return _kernels.laplacian_rows(g.indptr, g.indices, self._weights, self_scale, neigh_scale, src, out,
+                                       empty if x1 is None else x1, np.float32(beta1),
+                                       empty if x2 is None else x2, np.float32(beta2),
+                                       empty if acc is None else acc, np.float32(gamma))
 
     def _chebyshev(self, emb: np.ndarray, order: int, mu: float) -> np.ndarray:
-        coefficients = self.coefficients_.astype(np.float32)
+        """``A~ (E - C)`` with ``2 (order - 1) + 1`` fused steps (module doc; ``order`` >= 2)."""
+        coefficients = self.coefficients_
+        # M x = (1 - mu) x - D~^-1 (x + A x): per-row scales of the fused step
+        m_self = (1.0 - mu - self._inv_degree).astype(np.float32)
+        m_neigh = (-self._inv_degree).astype(np.float32)
+        half_self, half_neigh = m_self * np.float32(0.5), m_neigh * np.float32(0.5)
         tmp = np.empty_like(emb)
-        prev = emb
         cur = np.empty_like(emb)
-        self._apply_m(self._apply_m(emb, tmp, mu), cur, mu)  # T_1 = M (M E) / 2 - E
-        cur *= np.float32(0.5)
-        cur -= emb
-        conv = coefficients[0] * emb
-        conv += coefficients[1] * cur
+        rest = np.multiply(emb, np.float32(1.0 - coefficients[0]))  # accumulates E - C
+        self._step(emb, tmp, m_self, m_neigh)  # M E
+        self._step(tmp, cur, half_self, half_neigh, x1=emb, beta1=-1.0, acc=rest, gamma=-coefficients[1])  # T_1
         steps = range(2, order)
         if self.verbose:
             from tqdm.auto import tqdm
 
             steps = tqdm(steps, desc="SpectralPropagation", leave=False)
-        nxt = np.empty_like(emb)
+        prev, nxt = emb, np.empty_like(emb)
         for i in steps:
-            self._apply_m(self._apply_m(cur, tmp, mu), nxt, mu)  # T_i = M (M T_{i-1}) - 2 T_{i-1} - T_{i-2}
-            nxt -= cur
-            nxt -= cur
-            nxt -= prev
-            np.multiply(nxt, coefficients[i], out=tmp)
-            conv += tmp
+            self._step(cur, tmp, m_self, m_neigh)  # M T_{i-1}
+            # T_i = M (M T_{i-1}) - 2 T_{i-1} - T_{i-2}; E - C -= c_i T_i
+            self._step(tmp, nxt, m_self, m_neigh, x1=cur, beta1=-2.0, x2=prev, beta2=-1.0, acc=rest,
+                       gamma=-coefficients[i])
             recycled = prev if prev is not emb else np.empty_like(emb)
             prev, cur, nxt = cur, nxt, recycled
-        np.subtract(emb, conv, out=tmp)  # E - C
-        return spmm(self.operator_, tmp, conv)  # A~ (E - C)
+        ones = np.ones(self.n_nodes_, dtype=np.float32)
+        return self._step(rest, tmp, ones, ones)  # A~ (E - C) = (E - C) + A (E - C)
 
     def fit_transform(self, X, y=None, *, embedding=None):
         """``fit(X).transform(embedding)`` (``embedding`` is required: X is the graph)."""
@@ -245,6 +257,31 @@ class SpectralPropagation(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         return getattr(self, "n_components_", None)
 
 
+def _significant_terms(coefficients: np.ndarray, mu: float) -> int:
+    """Number of Chebyshev terms kept: the shortest prefix whose dropped tail has ``sum |c_i| <=
+    TAIL_TOLERANCE * |c_0|``. Valid because ``|T_i(X)| <= 1`` on the spectrum of ``X = M^2/2 - I``,
+    which lies in ``[-1, 1]`` when ``0 <= mu <= 2`` (``L``'s spectrum is in ``[0, 2]``); for other ``mu``
+    every term is kept."""
+    order = len(coefficients)
+    if not (0.0 <= mu <= 2.0) or order <= 2:
+        return order
+    tail = np.cumsum(np.abs(coefficients[::-1]))[::-1]  # tail[i] = sum_{j >= i} |c_j|
+    small = np.flatnonzero(tail <= TAIL_TOLERANCE * abs(coefficients[0]))
+    return int(max(2, small[0])) if small.size else order
+
+
+_CONTROLLER = []
+
+
+def _blas_controller():
+    """One cached ``threadpoolctl.ThreadpoolController`` (building one scans the loaded libraries: ~3 ms)."""
+    if not _CONTROLLER:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0]
+
+
 def _orthogonalize(matrix: np.ndarray) -> np.ndarray:
     """ProNE's ``get_embedding_dense``: ``rowL2(U sqrt(S))`` of the thin SVD ``F = U S V^T``, deterministic signs.
 
@@ -252,11 +289,9 @@ def _orthogonalize(matrix: np.ndarray) -> np.ndarray:
     (``O(n d^2)``, one pass over ``F``; LAPACK's thin SVD of a tall float32 matrix was 5-30x slower here).
     Directions with ``s <= 1e-6 s_max`` (numerically null) are returned as zero columns.
     """
-    from threadpoolctl import threadpool_limits
-
     # single-threaded BLAS/LAPACK: on a loaded machine OpenBLAS's spinning threads made the 128 x 128
     # eigen-solve take 1.5 s instead of milliseconds
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _blas_controller().limit(limits=1, user_api="blas"):
         return _orthogonalize_blas(matrix)
 
 

@@ -67,6 +67,22 @@ def test_filter_equals_dense_reference(rng, weighted, loops, order, mu, theta):
     np.testing.assert_allclose(got, expected, rtol=2e-5, atol=2e-5 * np.abs(expected).max())
 
 
+@pytest.mark.parametrize("order,mu,theta,terms", [(10, 0.2, 0.5, 7), (10, -0.5, 0.5, 10), (10, 2.5, 0.5, 10),
+                                                  (10, 0.2, 4.0, 10), (3, 0.2, 0.5, 3)])
+def test_negligible_chebyshev_tail_is_skipped_without_changing_the_result(rng, order, mu, theta, terms):
+    # the tail is dropped only where |T_i| <= 1 bounds it (0 <= mu <= 2) and its coefficients sum below
+    # float32 round-off of I_0(theta); the result still equals the full-order dense series
+    adj = random_graph(rng, n=40, weighted=True, loops=True)
+    emb = rng.standard_normal((40, 6))
+    model = SpectralPropagation(order=order, mu=mu, theta=theta, orthogonalize=False).fit(adj)
+    got = model.transform(emb)
+    assert model.n_terms_ == terms
+    expected = dense_chebyshev(adj, emb, order, mu, theta)
+    np.testing.assert_allclose(got, expected, rtol=2e-5, atol=2e-5 * np.abs(expected).max())
+    if terms < order:  # the dropped terms are below float32 resolution, not zero
+        assert np.abs(dense_chebyshev(adj, emb, terms, mu, theta) - expected).max() > 0
+
+
 def test_orthogonalized_output_equals_dense_svd(rng):
     adj = random_graph(rng, n=60, weighted=True)
     emb = rng.standard_normal((60, 16))
