@@ -269,3 +269,31 @@ def test_tuner_bad_structural_input(rng, params, match):
     graph, y = planted_partition(rng, n=40)
     with pytest.raises(ValueError, match=match):
         PaperTuner(n_components=4, **params).fit(graph, y)
+
+
+def test_final_dimension_check_reuses_one_fit_and_matches_best_estimator():
+    """final_n_components: the spectral decision is taken at the final dimension on the validation
+    splits, and the kept embedding is exactly what best_estimator(final d) produces."""
+    import numpy as np
+
+    from graphsparse.datasets import sbm
+    from graphsparse.embed import FastRPTuner
+
+    graph, y = sbm([60, 60, 60], np.full((3, 3), 0.01) + np.eye(3) * 0.12, seed=1, return_labels=True)
+    tuner = FastRPTuner(n_components=8, n_trials=3, random_state=0, final_n_components=24,
+                        train_fraction=0.5).fit(graph, y, train_idx=np.arange(0, 180, 2))
+    check = tuner.final_check_
+    assert check["n_components"] == 24
+    assert check["kept_spectral"] == (check["score_with_spectral"] > check["score_without_spectral"])
+    assert (tuner.best_params_["spectral_propagation"] is not None) == check["kept_spectral"]
+    assert tuner.best_embedding_.shape == (180, 24)
+    again = tuner.best_estimator(n_components=24).fit_transform(graph)
+    np.testing.assert_allclose(again, tuner.best_embedding_, rtol=1e-5, atol=1e-5)
+    # test labels never matter: the same decision with the unlabelled rows scrambled
+    y_scrambled = y.copy()
+    y_scrambled[1::2] = np.random.default_rng(5).integers(0, 3, size=90)
+    other = FastRPTuner(n_components=8, n_trials=3, random_state=0, final_n_components=24,
+                        train_fraction=0.5).fit(graph, y_scrambled, train_idx=np.arange(0, 180, 2))
+    assert other.final_check_ == check
+    with pytest.raises(ValueError, match="final_n_components"):
+        FastRPTuner(n_trials=1, final_n_components=0).fit(graph, y)
