@@ -88,7 +88,7 @@ class PropagationOperator:
         return (sp.diags(self.row_scale) @ self.graph.to_scipy() @ sp.diags(col)).tocsr()
 
 
-def _incoming_graph(graph) -> Graph:
+def _incoming_graph(graph, num_nodes: int | None = None) -> Graph:
     """``A^T`` as a CSR graph (row ``i`` = sources of the edges into ``i``, weights kept).
 
     An edge index (or a PyG ``Data``) is read with its two rows swapped, so the incoming CSR is
@@ -118,10 +118,11 @@ def _incoming_graph(graph) -> Graph:
     except ImportError:  # pragma: no cover
         pass
     edge_index = _coerce_edge_index(graph, "graph")
-    return as_graph(edge_index[::-1], directed=True)
+    return as_graph(edge_index[::-1], num_nodes=num_nodes, directed=True)
 
 
-def propagation_operator(graph, operator: str = "sym", self_loops: bool = True) -> PropagationOperator:
+def propagation_operator(graph, operator: str = "sym", self_loops: bool = True, *,
+                         num_nodes: int | None = None) -> PropagationOperator:
     """Build the propagation operator ``T`` of the module docstring (item 1).
 
     Parameters
@@ -132,6 +133,9 @@ def propagation_operator(graph, operator: str = "sym", self_loops: bool = True) 
         Symmetric ``D^-1/2 A D^-1/2`` or random-walk ``D^-1 A`` normalisation.
     self_loops : bool
         Add a unit self-loop to every node first (existing loops are kept as they are).
+    num_nodes : int, optional
+        Node count of a bare edge index (default: largest id + 1; the precompute functions pass the
+        number of feature rows, so trailing nodes without edges are kept). Other inputs carry it.
 
     Examples
     --------
@@ -144,7 +148,7 @@ def propagation_operator(graph, operator: str = "sym", self_loops: bool = True) 
     if operator not in OPERATORS:
         raise ValueError(f"operator must be one of {OPERATORS}, got {operator!r}")
     _check_bool(self_loops, "self_loops")
-    g = _incoming_graph(graph)
+    g = _incoming_graph(graph, num_nodes)
     if self_loops:
         g = g.add_self_loops(1.0)
     deg = g.out_degree(weighted=True)  # row sums of A~^T = in-degrees of A~
@@ -184,10 +188,12 @@ def _check_block_size(block_size, num_features: int) -> int:
     return min(check_positive_int(block_size, "block_size"), max(num_features, 1))
 
 
-def _operator(graph, operator, self_loops):
+def _operator(graph, operator, self_loops, x=None):
     if isinstance(graph, PropagationOperator):
         return graph
-    return propagation_operator(graph, operator, self_loops)
+    shape = getattr(x, "shape", None)  # a bare edge index takes its node count from x's rows
+    num_nodes = int(shape[0]) if shape is not None and len(shape) == 2 else None
+    return propagation_operator(graph, operator, self_loops, num_nodes=num_nodes)
 
 
 def _progress(total: int, verbose: bool, desc: str):
@@ -322,7 +328,7 @@ def propagate_hops(graph, x, K: int, operator: str = "sym", self_loops: bool = T
     >>> hops.shape
     (3, 3, 3)
     """
-    op = _operator(graph, operator, self_loops)
+    op = _operator(graph, operator, self_loops, x)
     return _stack(op, _check_features(x, op.num_nodes), K, 0.0, out, path, block_size, verbose, "hops",
                   _check_bool(include_x, "include_x"))
 
@@ -343,7 +349,7 @@ def ppr_hops(graph, x, K: int, alpha: float = 0.1, operator: str = "sym", self_l
     True
     """
     alpha = check_fraction(alpha, "alpha", high_inclusive=True)
-    op = _operator(graph, operator, self_loops)
+    op = _operator(graph, operator, self_loops, x)
     return _stack(op, _check_features(x, op.num_nodes), K, alpha, out, path, block_size, verbose, "ppr",
                   _check_bool(include_x, "include_x"))
 
@@ -362,7 +368,7 @@ def s2gc_features(graph, x, K: int, alpha: float = 0.05, operator: str = "sym", 
     [1.0, 1.0]
     """
     alpha = check_fraction(alpha, "alpha", high_inclusive=True)
-    op = _operator(graph, operator, self_loops)
+    op = _operator(graph, operator, self_loops, x)
     x = _check_features(x, op.num_nodes)
     K = check_positive_int(K, "K")
     n, f = x.shape

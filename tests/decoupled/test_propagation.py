@@ -150,6 +150,15 @@ def test_every_graph_input_gives_the_same_operator():
     np.testing.assert_allclose(unweighted, propagation_operator(torch.from_numpy(edge_index)).to_scipy().toarray())
 
 
+def test_edge_index_node_count_comes_from_the_features():
+    edge_index = np.array([[0, 1], [1, 0]])  # node 2 has no edge: max id + 1 would say 2 nodes
+    x = np.ones((3, 2), np.float32)
+    hops = propagate_hops(edge_index, x, 2, verbose=False)
+    assert hops.shape == (3, 3, 2)
+    np.testing.assert_array_equal(hops[2, 2], [1.0, 1.0])  # only its self-loop
+    assert propagation_operator(edge_index, num_nodes=3).num_nodes == 3
+
+
 def test_operator_reused_and_torch_features():
     import torch
 
