@@ -134,7 +134,7 @@ def run(args) -> int:
         import time
 
         p = _params(args.model, overrides)
-        op = _operator(graph, p["operator"], True)
+        op = _operator(graph, p["operator"], True, x)
         started = time.perf_counter()
         hops = propagate_hops(op, x, p["hops"], path=args.precompute_only, block_size=args.block_size,
                               verbose=verbose)

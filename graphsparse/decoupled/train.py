@@ -327,7 +327,7 @@ def prepare_inputs(name: str, graph, x, verbose: bool = False, **overrides):
     from graphsparse.decoupled.propagation import _check_features, _operator, propagate_hops, s2gc_features
 
     p = _params(name, overrides)
-    op = _operator(graph, p["operator"], True)
+    op = _operator(graph, p["operator"], True, x)
     x = _check_features(x, op.num_nodes)
     x = row_normalize(x) if p["normalize_features"] else np.asarray(x, dtype=np.float32)
     if name == "s2gc":

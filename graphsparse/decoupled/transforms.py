@@ -62,13 +62,17 @@ class PrecomputeHops(BaseTransform):
         if getattr(data, "x", None) is None:
             raise ValueError("PrecomputeHops needs node features data.x")
         x = data.x
-        result = precompute(data, x.detach().cpu().float().numpy(), self.K, self.method, self.operator,
-                            self.self_loops, alpha=self.alpha, block_size=self.block_size, verbose=self.verbose)
+        features = x.detach().cpu().float().numpy()  # no copy for a CPU float32 x
         if self.method == "s2gc":
+            result = precompute(data, features, self.K, self.method, self.operator, self.self_loops,
+                                alpha=self.alpha, block_size=self.block_size, verbose=self.verbose)
             data.x_s2gc = torch.from_numpy(result).to(x.device)
             return data
+        # hops 1..K only (data.x stays the caller's tensor): one (K, n, f) buffer, x{k} are views of it
+        result = precompute(data, features, self.K, self.method, self.operator, self.self_loops, alpha=self.alpha,
+                            block_size=self.block_size, include_x=False, verbose=self.verbose)
         for k in range(1, self.K + 1):
-            data[f"x{k}"] = torch.from_numpy(result[k]).to(x.device)
+            data[f"x{k}"] = torch.from_numpy(result[k - 1]).to(x.device)
         return data
 
     def __repr__(self) -> str:

@@ -115,6 +115,50 @@ def test_blocks_out_and_memmap_give_the_same_stack(tmp_path, method):
     assert path.stat().st_size >= full.nbytes
 
 
+@pytest.mark.parametrize("method", ["hops", "ppr"])
+def test_include_x_false_drops_hop_zero(tmp_path, method):
+    a, m, x = _random_graph(12)
+    full = precompute(m, x, 4, method, verbose=False)
+    np.testing.assert_array_equal(precompute(m, x, 4, method, include_x=False, verbose=False), full[1:])
+    np.testing.assert_array_equal(precompute(m, x, 4, method, include_x=False, block_size=3, verbose=False), full[1:])
+    mapped = precompute(m, x, 4, method, include_x=False, path=str(tmp_path / "h.npy"), verbose=False)
+    assert mapped.shape == (4,) + x.shape
+    np.testing.assert_array_equal(mapped, full[1:])
+    with pytest.raises(TypeError, match="include_x"):
+        precompute(m, x, 2, method, include_x="no", verbose=False)
+    with pytest.raises(ValueError, match="include_x"):
+        precompute(m, x, 2, "s2gc", include_x=False, verbose=False)
+
+
+def test_every_graph_input_gives_the_same_operator():
+    import torch
+    from torch_geometric.data import Data
+
+    from graphsparse.graph import as_graph
+
+    a, m, x = _random_graph(14, directed=True, weighted=True)
+    coo = m.tocoo()
+    edge_index = np.stack([coo.row, coo.col])
+    weights = coo.data.astype(np.float32)
+    expected = propagation_operator(m).to_scipy().toarray()
+    data = Data(edge_index=torch.from_numpy(edge_index), edge_weight=torch.from_numpy(weights), num_nodes=m.shape[0])
+    before = data.edge_index.clone()
+    for graph in (data, as_graph(m), as_graph(edge_index, num_nodes=m.shape[0], edge_weight=weights)):
+        np.testing.assert_allclose(propagation_operator(graph).to_scipy().toarray(), expected, rtol=1e-6)
+    assert torch.equal(data.edge_index, before)  # the caller's Data is not modified
+    unweighted = propagation_operator(edge_index.tolist()).to_scipy().toarray()  # nested lists, flipped
+    np.testing.assert_allclose(unweighted, propagation_operator(torch.from_numpy(edge_index)).to_scipy().toarray())
+
+
+def test_edge_index_node_count_comes_from_the_features():
+    edge_index = np.array([[0, 1], [1, 0]])  # node 2 has no edge: max id + 1 would say 2 nodes
+    x = np.ones((3, 2), np.float32)
+    hops = propagate_hops(edge_index, x, 2, verbose=False)
+    assert hops.shape == (3, 3, 2)
+    np.testing.assert_array_equal(hops[2, 2], [1.0, 1.0])  # only its self-loop
+    assert propagation_operator(edge_index, num_nodes=3).num_nodes == 3
+
+
 def test_operator_reused_and_torch_features():
     import torch
 
