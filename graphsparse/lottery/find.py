@@ -127,6 +127,11 @@ def find_tickets(model, data, levels, method: str = "teddy", *, distill: bool = 
         ``"teddy"``, ``"ugs"`` or ``"random"``.
     distill, lamb
         TEDDY's distillation term (``lamb`` = 10 as the authors' README).
+    ugs_s1, ugs_s2, ugs_mask_weight_decay
+        ``"ugs"`` only: weights of the l1 sub-gradients ``s1 sign(m_g)`` (edge mask) and
+        ``s2 sign(m_theta)`` (weight masks), and Adam's weight decay on the masks (0: none, a
+        departure from the reference code, see :func:`graphsparse.lottery.train.ugs_mask_search`).
+        How the defaults were chosen: docs/lottery.md, "Choosing UGS coefficients".
     include_dense
         Also return the dense model (teacher for TEDDY) as a ``method="dense"`` ticket first.
     on_ticket
