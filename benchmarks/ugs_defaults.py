@@ -3,7 +3,8 @@
 Question: which default ``(ugs_s1, ugs_s2)`` of :func:`graphsparse.lottery.find_tickets` keeps
 UGS at or above random pruning at levels 5 and 10 (77.4% / 59.9% of the edges and 32.8% / 10.7%
 of the weights kept) on the shared node-classification graphs? A user saw UGS with the old
-default ``s1 = s2 = 1e-2`` score 47% on a heterophilous graph, below random pruning (58%).
+default ``s1 = s2 = 1e-2`` score 47% on a heterophilous graph, below random pruning (58%). (Now the
+defaults are ``s1 = s2 = 0``, chosen from this file's figures: docs/lottery.md.)
 
 Protocol: GCN 2 x 512 (the library's ``"gcn"``), the library defaults for everything but the
 coefficients (lr 0.01, weight decay 5e-4, 200 epochs, p_g 0.05, p_w 0.2), seed 0, levels
@@ -15,6 +16,8 @@ graphs given on the command line; ``csbm_hetero`` is a synthetic heterophilous c
 (600 nodes, edge homophily 0.2). A key ending in ``/gcn64`` or ``/epochs50`` was run with
 ``--hidden 64`` / ``--epochs 50`` (cheaper, for the shared 2-core machine). Per cell: test and
 validation accuracy at both levels, wall and CPU seconds, the load average before and after.
+``cells`` hold runs of the fixed mask search (no weight decay on the masks unless a cell's key says
+``maskwd=``, edge mask kept >= 0; commit c9b1fde); ``cells_before_mask_fix`` the UGS runs before it.
 
 One graph (and optionally a subset of cells) per invocation; every finished cell is merged into
 ``benchmarks/results/ugs_defaults.json`` at once (a rerun of a cell replaces it)::

@@ -140,7 +140,7 @@ def train_fixed(model, td: TrainingData, edge_index, *, epochs: int = 200, lr: f
 
 def ugs_mask_search(model, td: TrainingData, pair_of_column: torch.Tensor, edge_alive: torch.Tensor,
                     weight_alive: dict, *, edge_target_alive: int, protected: torch.Tensor | None = None, weight_target_zeros: int, epochs: int = 200,
-                    lr: float = 0.01, weight_decay: float = 5e-4, s1: float = 1e-2, s2: float = 1e-2, seed: int = 0,
+                    lr: float = 0.01, weight_decay: float = 5e-4, s1: float = 0.0, s2: float = 0.0, seed: int = 0,
                     mask_weight_decay: float = 0.0, progress=None):
     """One UGS round from the rewound weights in ``model``; returns the new binary masks.
 
