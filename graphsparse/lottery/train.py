@@ -175,6 +175,11 @@ def ugs_mask_search(model, td: TrainingData, pair_of_column: torch.Tensor, edge_
        best validation epoch, before the crossing). A zero edge weight is a valid, removed edge;
        the weight masks may change sign (a sign flip of a weight is harmless; pruning is by
        ``|m|`` as in the reference).
+    4. ``s1 = s2 = 0`` by default (the reference's Cora/CiteSeer GCN values are 1e-2): under Adam
+       any ``s`` above a mask's loss gradient only adds the same shrink of about ``lr`` per epoch
+       to every entry (erasing the ranking), and the per-round pruning count, not the l1 term,
+       sets the sparsity. Chosen by the worst margin over random pruning on Cora, CiteSeer and
+       squirrel (``benchmarks/ugs_defaults.py``; docs/lottery.md, "Choosing UGS coefficients").
     """
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
