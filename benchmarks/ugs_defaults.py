@@ -3,7 +3,8 @@
 Question: which default ``(ugs_s1, ugs_s2)`` of :func:`graphsparse.lottery.find_tickets` keeps
 UGS at or above random pruning at levels 5 and 10 (77.4% / 59.9% of the edges and 32.8% / 10.7%
 of the weights kept) on the shared node-classification graphs? A user saw UGS with the old
-default ``s1 = s2 = 1e-2`` score 47% on a heterophilous graph, below random pruning (58%).
+default ``s1 = s2 = 1e-2`` score 47% on a heterophilous graph, below random pruning (58%). (Now the
+defaults are ``s1 = s2 = 0``, chosen from this file's figures: docs/lottery.md.)
 
 Protocol: GCN 2 x 512 (the library's ``"gcn"``), the library defaults for everything but the
 coefficients (lr 0.01, weight decay 5e-4, 200 epochs, p_g 0.05, p_w 0.2), seed 0, levels
@@ -15,6 +16,8 @@ graphs given on the command line; ``csbm_hetero`` is a synthetic heterophilous c
 (600 nodes, edge homophily 0.2). A key ending in ``/gcn64`` or ``/epochs50`` was run with
 ``--hidden 64`` / ``--epochs 50`` (cheaper, for the shared 2-core machine). Per cell: test and
 validation accuracy at both levels, wall and CPU seconds, the load average before and after.
+``cells`` hold runs of the fixed mask search (no weight decay on the masks unless a cell's key says
+``maskwd=``, edge mask kept >= 0; commit c9b1fde); ``cells_before_mask_fix`` the UGS runs before it.
 
 One graph (and optionally a subset of cells) per invocation; every finished cell is merged into
 ``benchmarks/results/ugs_defaults.json`` at once (a rerun of a cell replaces it)::
@@ -74,15 +77,19 @@ def parse_cell(cell: str) -> dict:
     if cell == "random":
         return {"method": "random"}
     parts = cell.split(":")
-    if len(parts) != 3 or parts[0] != "ugs":
-        raise ValueError(f"--cells entries are 'random' or 'ugs:S1:S2', got {cell!r}")
-    return {"method": "ugs", "ugs_s1": float(parts[1]), "ugs_s2": float(parts[2])}
+    if len(parts) not in (3, 4) or parts[0] != "ugs":
+        raise ValueError(f"--cells entries are 'random' or 'ugs:S1:S2[:MASK_WD]', got {cell!r}")
+    out = {"method": "ugs", "ugs_s1": float(parts[1]), "ugs_s2": float(parts[2])}
+    if len(parts) == 4:
+        out["ugs_mask_weight_decay"] = float(parts[3])
+    return out
 
 
 def cell_key(cell: dict, seed: int) -> str:
     if cell["method"] == "random":
         return f"random/seed{seed}"
-    return f"ugs s1={cell['ugs_s1']:g} s2={cell['ugs_s2']:g}/seed{seed}"
+    wd = cell.get("ugs_mask_weight_decay", 0.0)
+    return f"ugs s1={cell['ugs_s1']:g} s2={cell['ugs_s2']:g}" + (f" maskwd={wd:g}" if wd else "") + f"/seed{seed}"
 
 
 def load_results() -> dict:
@@ -136,6 +143,9 @@ def merge(graph: str, data, key: str, record: dict) -> None:
         fcntl.flock(lock, fcntl.LOCK_EX)
         results = load_results()
         entry = results["graphs"].setdefault(graph, {"cells": {}})
+        if "cells_before_mask_fix" not in entry:  # UGS cells measured before the mask-search fix (commit c9b1fde)
+            entry["cells_before_mask_fix"] = {k: v for k, v in entry["cells"].items() if v["method"] == "ugs"}
+            entry["cells"] = {k: v for k, v in entry["cells"].items() if v["method"] != "ugs"}
         entry.update(num_nodes=int(data.num_nodes), num_edge_columns=int(data.edge_index.size(1)),
                      num_features=int(data.x.size(1)), num_classes=int(data.y.max()) + 1)
         entry["cells"][key] = record
@@ -182,7 +192,8 @@ def diagnose(graph: str, trajectories: list) -> None:
     library's GCN, seed 0, one full-batch backward), and optionally the first round's mask
     trajectory for some ``(s1, s2)``: an instrumented copy of the loop of
     :func:`graphsparse.lottery.train.ugs_mask_search` (same Adam, weight decay on the masks, l1
-    sub-gradient) that records the validation accuracy and the mean |mask| every 25 epochs."""
+    sub-gradient, no weight decay on the masks, edge mask clamped to >= 0) that records the validation
+    accuracy and the mean |mask| every 25 epochs."""
     import torch
     import torch.nn.functional as F
     from torch.func import functional_call
@@ -226,8 +237,9 @@ def diagnose(graph: str, trajectories: list) -> None:
         net.load_state_dict(theta0)
         torch.manual_seed(0)
         edge_mask, weight_masks = masks()
-        optimizer = torch.optim.Adam(list(net.parameters()) + [edge_mask] + list(weight_masks.values()),
-                                     lr=0.01, weight_decay=5e-4)
+        optimizer = torch.optim.Adam([{"params": list(net.parameters()), "weight_decay": 5e-4},
+                                      {"params": [edge_mask] + list(weight_masks.values()), "weight_decay": 0.0}],
+                                     lr=0.01)
         best, rows = -1.0, []
         for epoch in range(200):
             net.train()
@@ -238,6 +250,8 @@ def diagnose(graph: str, trajectories: list) -> None:
                 for m in weight_masks.values():
                     m.grad.add_(s2 * torch.sign(m))
             optimizer.step()
+            with torch.no_grad():
+                edge_mask.clamp_(min=0.0)
             net.eval()
             with torch.no_grad():
                 val = score(forward(edge_mask, weight_masks), td.y, td.val_index, td.metric)

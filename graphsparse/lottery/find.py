@@ -106,8 +106,8 @@ def _state_numpy(state: dict) -> dict:
 
 def find_tickets(model, data, levels, method: str = "teddy", *, distill: bool = True, lamb: float = 10.0,
                  epochs: int = 200, lr: float = 0.01, weight_decay: float = 5e-4, seed: int = 0, split: int = 0,
-                 metric: str = "auto", p_g: float = 0.05, p_w: float = 0.2, ugs_s1: float = 1e-2,
-                 ugs_s2: float = 1e-2, include_dense: bool = False, verbose: bool = True, on_ticket=None) -> list:
+                 metric: str = "auto", p_g: float = 0.05, p_w: float = 0.2, ugs_s1: float = 0.0,
+                 ugs_s2: float = 0.0, ugs_mask_weight_decay: float = 0.0, include_dense: bool = False, verbose: bool = True, on_ticket=None) -> list:
     """Tickets at several ``levels`` ``[(edge_sparsity, weight_sparsity), ...]`` (increasing).
 
     Parameters
@@ -127,6 +127,16 @@ def find_tickets(model, data, levels, method: str = "teddy", *, distill: bool = 
         ``"teddy"``, ``"ugs"`` or ``"random"``.
     distill, lamb
         TEDDY's distillation term (``lamb`` = 10 as the authors' README).
+    ugs_s1, ugs_s2, ugs_mask_weight_decay
+        ``"ugs"`` only: weights of the l1 sub-gradients ``s1 sign(m_g)`` (edge mask) and
+        ``s2 sign(m_theta)`` (weight masks), and Adam's weight decay on the masks (0: none, a
+        departure from the reference code, see :func:`graphsparse.lottery.train.ugs_mask_search`).
+        Defaults ``0, 0, 0``: with Adam, any ``s`` above the loss gradient of a mask entry (median
+        1e-8 to 2e-7 on the shared graphs) only shrinks every mask by ``lr`` per epoch, and the
+        per-round pruning count, not the l1 term, sets the sparsity; measured against random
+        pruning on Cora, CiteSeer and squirrel (``benchmarks/results/ugs_defaults.json``;
+        docs/lottery.md, "Choosing UGS coefficients"). The authors' Cora/CiteSeer GCN values
+        are ``ugs_s1=ugs_s2=1e-2``.
     include_dense
         Also return the dense model (teacher for TEDDY) as a ``method="dense"`` ticket first.
     on_ticket
@@ -148,7 +158,7 @@ def find_tickets(model, data, levels, method: str = "teddy", *, distill: bool = 
                   weight_decay=weight_decay, seed=seed, split=split, p_g=p_g, p_w=p_w,
                   model=model if isinstance(model, str) else getattr(model, "__name__", type(model).__name__))
     if method == "ugs":
-        config.update(ugs_s1=ugs_s1, ugs_s2=ugs_s2)
+        config.update(ugs_s1=ugs_s1, ugs_s2=ugs_s2, ugs_mask_weight_decay=ugs_mask_weight_decay)
     base_model = _make(model, td, seed)
     theta0 = {k: v.clone() for k, v in base_model.state_dict().items()}
     param_names_all = [name for name, _ in prunable_parameters(base_model, "all")]
@@ -219,7 +229,8 @@ def find_tickets(model, data, levels, method: str = "teddy", *, distill: bool = 
             emit(make_ticket(method, record, edge_mask, weight_masks, (s_g, s_w), timings))
     else:
         _find_ugs(model, td, levels, base_model, theta0, param_names_weights, pair_of_column, is_loop,
-                  epochs, lr, weight_decay, seed, p_g, p_w, ugs_s1, ugs_s2, progress, make_ticket, emit)
+                  epochs, lr, weight_decay, seed, p_g, p_w, ugs_s1, ugs_s2, ugs_mask_weight_decay, progress, make_ticket,
+                  emit)
     progress.close()
     return tickets
 
@@ -254,7 +265,7 @@ def _random_weight_masks(model, names, weight_sparsity, seed) -> dict:
 
 
 def _find_ugs(model, td, levels, base_model, theta0, weight_names, pair_of_column, is_loop, epochs, lr,
-              weight_decay, seed, p_g, p_w, s1, s2, progress, make_ticket, emit):
+              weight_decay, seed, p_g, p_w, s1, s2, mask_weight_decay, progress, make_ticket, emit):
     num_pairs = is_loop.numel()
     prunable_pairs = int((~is_loop).sum())
     num_weights = sum(dict(base_model.named_parameters())[n].numel() for n in weight_names)
@@ -272,7 +283,7 @@ def _find_ugs(model, td, levels, base_model, theta0, weight_names, pair_of_colum
         edge_alive, weight_alive = ugs_mask_search(
             net, td, pair_of_column, edge_alive, weight_alive, edge_target_alive=edge_target_alive, protected=is_loop,
             weight_target_zeros=math.ceil(num_weights * s_w - 1e-9), epochs=epochs, lr=lr,
-            weight_decay=weight_decay, s1=s1, s2=s2, seed=seed, progress=progress)
+            weight_decay=weight_decay, s1=s1, s2=s2, seed=seed, mask_weight_decay=mask_weight_decay, progress=progress)
         search_seconds += time.perf_counter() - start
         search_cpu += time.process_time() - cpu_start
         if r in wanted:

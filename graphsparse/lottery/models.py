@@ -8,7 +8,8 @@ gather/scatter); without it, or when ``edge_weight`` needs a gradient, they use 
 
 1. :class:`GCN` -- Kipf & Welling (ICLR 2017): ``Z = Ahat ReLU(Ahat X W1) W2``,
    ``Ahat = D^-1/2 (A + I) D^-1/2``, no bias, dropout after the hidden layer (as the TEDDY and
-   UGS code).
+   UGS code). ``edge_weight`` must be finite and ``>= 0`` (a ``ValueError`` otherwise): a
+   negative weight can make a degree negative and ``D^-1/2`` NaN.
 2. :class:`GAT` -- Velickovic et al. (ICLR 2018): GATConv(heads) -> ELU -> GATConv(1 head),
    dropout 0.6 on input/hidden/attention. ``edge_weight`` multiplies the attention logits
    (TEDDY's "soft pruning"; a no-op for 0/1 values). Default 8 heads x 8 channels (the GAT
@@ -35,6 +36,18 @@ __all__ = ["GCN", "GAT", "GIN", "make_model", "BACKBONES"]
 def _adjacency_t(edge_index, edge_weight, num_nodes):
     """Target-major torch CSR ``adj_t[t, s] = w(s -> t)`` (what PyG layers take as a sparse adjacency)."""
     return SparseOperator.from_edge_index(edge_index, edge_weight, num_nodes).matrix
+
+
+def _check_gcn_edge_weight(edge_weight):
+    """GCN's ``D^-1/2`` needs degrees ``1 + sum_j w_ij >= 1``: refuse negative or non-finite weights
+    (a negative degree would give NaN outputs, silently)."""
+    if edge_weight is None:
+        return
+    bad = ~torch.isfinite(edge_weight) | (edge_weight < 0)
+    if bool(bad.any()):
+        raise ValueError(f"edge_weight must be finite and >= 0 for the GCN normalisation D^-1/2 (A + I) D^-1/2 "
+                         f"(a negative degree gives NaN); got {int(bad.sum())} bad entries, min "
+                         f"{float(edge_weight.detach().min())}")
 
 
 class GCN(nn.Module):
@@ -72,6 +85,7 @@ class GCN(nn.Module):
         self.dropout = dropout
 
     def prepare_graph(self, edge_index, edge_weight, num_nodes):
+        _check_gcn_edge_weight(edge_weight)
         edge_index, edge_weight = gcn_norm(edge_index, edge_weight, num_nodes, add_self_loops=True)
         return _adjacency_t(edge_index, edge_weight, num_nodes), None
 
@@ -85,6 +99,7 @@ class GCN(nn.Module):
         # edge-list input (UGS trains edge_weight): normalise with self-loops, then propagate
         # with the backend's CSR product whose backward also gives d/d(edge values) -- ~5x faster on CPU
         # than gather/scatter message passing or a differentiable torch.sparse tensor
+        _check_gcn_edge_weight(edge_weight)
         edge_index, edge_weight = gcn_norm(edge_index, edge_weight, x.size(0), add_self_loops=True)
         adjacency = SparseOperator.from_edge_index(edge_index, edge_weight, x.size(0))
         h = F.relu(sparse_matmul(adjacency, self.conv1.lin(x)))

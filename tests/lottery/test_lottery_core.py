@@ -227,3 +227,45 @@ def test_find_ticket_negative_labels(csbm):
         data[key][node] = False
     ticket = find_ticket("gcn", data, 0.1, 0.1, epochs=2, verbose=False)
     assert np.isfinite(ticket.test_score)
+
+
+def test_ugs_mask_search_keeps_edge_masks_valid_at_large_lr(csbm):
+    """Regression: with Adam at a large lr the l1 sub-gradient (and, before, weight decay on the
+    masks) drives every mask down by ~lr per epoch; the edge mask used to cross 0, the GCN degree
+    ``1 + sum m`` turned negative and every later output was NaN. Now the edge mask is projected
+    onto ``>= 0`` after each step: no forward pass ever sees a negative edge weight or gives NaN."""
+    seen = {"min_weight": math.inf, "forwards": 0, "nonfinite": 0}
+
+    def hooked_gcn():
+        model = GCN(csbm.x.size(1), 16, 3)
+
+        def record(module, args, output):
+            seen["forwards"] += 1
+            if len(args) > 2 and args[2] is not None:
+                seen["min_weight"] = min(seen["min_weight"], float(args[2].detach().min()))
+            seen["nonfinite"] += int(not torch.isfinite(output).all())
+
+        model.register_forward_hook(record)
+        return model
+
+    tickets = find_tickets(hooked_gcn, csbm, ugs_levels([1, 2]), "ugs", epochs=40, lr=0.1, ugs_s1=1e-2, ugs_s2=1e-2,
+                           ugs_mask_weight_decay=5e-4, verbose=False)
+    assert seen["forwards"] >= 2 * 40
+    assert seen["min_weight"] >= 0.0
+    assert seen["nonfinite"] == 0
+    assert all(math.isfinite(t.val_score) and t.val_score > 0.34 for t in tickets)
+
+
+def test_gcn_refuses_negative_or_nan_edge_weight(csbm):
+    model = GCN(csbm.x.size(1), 8, 3)
+    weight = torch.ones(csbm.edge_index.size(1))
+    weight[3] = -0.5
+    with pytest.raises(ValueError, match="edge_weight"):
+        model(csbm.x, csbm.edge_index, weight)
+    with pytest.raises(ValueError, match="edge_weight"):
+        model.prepare_graph(csbm.edge_index, weight, csbm.num_nodes)
+    weight[3] = float("nan")
+    with pytest.raises(ValueError, match="edge_weight"):
+        model(csbm.x, csbm.edge_index, weight)
+    weight[3] = 0.0  # a zero weight is a removed edge: fine
+    assert torch.isfinite(model(csbm.x, csbm.edge_index, weight)).all()
