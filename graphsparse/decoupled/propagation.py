@@ -432,6 +432,9 @@ def precompute(graph, x, K: int, method: str = "hops", operator: str = "sym", se
         Teleport weight of ``"ppr"`` / ``"s2gc"`` (``"hops"`` refuses it).
     out, path, block_size, verbose : see propagate_hops
         As :func:`propagate_hops`.
+    include_x : bool, default=True
+        Keep hop 0 (``x`` itself) as the first slice of the stack; ``False`` returns hops ``1..K``
+        only, ``(K, n, f)`` (the PyG transform's layout, no copy of ``x``).
 
     Examples
     --------
