@@ -202,8 +202,8 @@ class SpectralPropagation(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         self.n_components_ = emb.shape[1]
         if order == 1:
             return emb.copy()
-        self.n_terms_ = _significant_terms(self.coefficients_, mu)
-        filtered = self._chebyshev(emb, self.n_terms_, mu)
+        # mu may have changed through set_params since fit: the term count follows the current mu
+        filtered = self._chebyshev(emb, _significant_terms(self.coefficients_, mu), mu)
         if self.orthogonalize:
             filtered = _orthogonalize(filtered)
         return filtered
@@ -224,11 +224,11 @@ class SpectralPropagation(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         m_self = (1.0 - mu - self._inv_degree).astype(np.float32)
         m_neigh = (-self._inv_degree).astype(np.float32)
         half_self, half_neigh = m_self * np.float32(0.5), m_neigh * np.float32(0.5)
-        tmp = np.empty_like(emb)
+        m_applied = np.empty_like(emb)
         cur = np.empty_like(emb)
         rest = np.multiply(emb, np.float32(1.0 - coefficients[0]))  # accumulates E - C
-        self._step(emb, tmp, m_self, m_neigh)  # M E
-        self._step(tmp, cur, half_self, half_neigh, x1=emb, beta1=-1.0, acc=rest, gamma=-coefficients[1])  # T_1
+        self._step(emb, m_applied, m_self, m_neigh)  # M E
+        self._step(m_applied, cur, half_self, half_neigh, x1=emb, beta1=-1.0, acc=rest, gamma=-coefficients[1])  # T_1
         steps = range(2, order)
         if self.verbose:
             from tqdm.auto import tqdm
@@ -236,14 +236,14 @@ class SpectralPropagation(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             steps = tqdm(steps, desc="SpectralPropagation", leave=False)
         prev, nxt = emb, np.empty_like(emb)
         for i in steps:
-            self._step(cur, tmp, m_self, m_neigh)  # M T_{i-1}
+            self._step(cur, m_applied, m_self, m_neigh)  # M T_{i-1}
             # T_i = M (M T_{i-1}) - 2 T_{i-1} - T_{i-2}; E - C -= c_i T_i
-            self._step(tmp, nxt, m_self, m_neigh, x1=cur, beta1=-2.0, x2=prev, beta2=-1.0, acc=rest,
+            self._step(m_applied, nxt, m_self, m_neigh, x1=cur, beta1=-2.0, x2=prev, beta2=-1.0, acc=rest,
                        gamma=-coefficients[i])
             recycled = prev if prev is not emb else np.empty_like(emb)
             prev, cur, nxt = cur, nxt, recycled
         ones = np.ones(self.n_nodes_, dtype=np.float32)
-        return self._step(rest, tmp, ones, ones)  # A~ (E - C) = (E - C) + A (E - C)
+        return self._step(rest, m_applied, ones, ones)  # A~ (E - C) = (E - C) + A (E - C)
 
     def fit_transform(self, X, y=None, *, embedding=None):
         """``fit(X).transform(embedding)`` (``embedding`` is required: X is the graph)."""

@@ -474,17 +474,17 @@ class FastRPTuner(BaseEstimator):
         self.final_check_ = None
         self.best_embedding_ = None
         if final_d is not None:
-            self._final_check(graph, features, final_d, seed, fixed, trials[best], spectral,
+            self._final_check(graph, features, final_d, seed, fixed, self.best_params_, spectral,
                               lambda emb: float(np.mean([scorer(emb, y if custom else labels, tr, va)
                                                          for tr, va in splits])))
         self.elapsed_s_ = time.perf_counter() - start
         return self
 
-    def _final_check(self, graph, features, final_d, seed, fixed, best_trial, spectral, score):
+    def _final_check(self, graph, features, final_d, seed, fixed, best_params, spectral, score):
         """Module doc, 5: spectral step on or off at the final dimension, on one FastRP fit."""
         from graphsparse.embed.fastrp import _standardize
 
-        params = {k: v for k, v in best_trial.items() if k in _STRUCTURAL or k in _extra_keys(self._checked_schemes())}
+        params = dict(best_params)
         option = params.get("spectral_propagation")
         if option is None or option is False:
             option = next((o for o in spectral if o is not None and o is not False), True)

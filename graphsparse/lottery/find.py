@@ -26,7 +26,7 @@ import time
 import numpy as np
 import torch
 
-from graphsparse._validation import check_fraction, check_positive_int
+from graphsparse._validation import check_fraction, check_positive_int, check_real
 from graphsparse.lottery.models import make_model
 from graphsparse.lottery.projection import prunable_parameters
 from graphsparse.lottery.ticket import GraphLotteryTicket
@@ -152,6 +152,13 @@ def find_tickets(model, data, levels, method: str = "teddy", *, distill: bool = 
     if not levels:
         raise ValueError("levels must not be empty")
     epochs = check_positive_int(epochs, "epochs")
+    lr = check_real(lr, "lr")
+    if lr <= 0:
+        raise ValueError(f"lr must be > 0, got {lr}")
+    for name, value in (("weight_decay", weight_decay), ("ugs_s1", ugs_s1), ("ugs_s2", ugs_s2),
+                        ("ugs_mask_weight_decay", ugs_mask_weight_decay)):
+        if check_real(value, name) < 0:
+            raise ValueError(f"{name} must be >= 0, got {value}")
     td = prepare_data(data, split=split, metric=metric)
     pair_of_column, is_loop = _pairs(td.edge_index, td.num_nodes)
     config = dict(method=method, distill=bool(distill), lamb=float(lamb), epochs=epochs, lr=lr,

@@ -269,3 +269,14 @@ def test_gcn_refuses_negative_or_nan_edge_weight(csbm):
         model(csbm.x, csbm.edge_index, weight)
     weight[3] = 0.0  # a zero weight is a removed edge: fine
     assert torch.isfinite(model(csbm.x, csbm.edge_index, weight)).all()
+
+
+@pytest.mark.parametrize("option,value,error", [("lr", 0.0, ValueError), ("lr", float("nan"), ValueError),
+                                                ("weight_decay", -1e-4, ValueError), ("ugs_s1", -0.1, ValueError),
+                                                ("ugs_s2", float("inf"), ValueError),
+                                                ("ugs_mask_weight_decay", -1.0, ValueError),
+                                                ("ugs_s1", "0.1", TypeError)])
+def test_find_tickets_refuses_bad_optimiser_options(csbm, option, value, error):
+    # refused before any training: a NaN or negative coefficient would give NaN masks, silently
+    with pytest.raises(error, match=option):
+        find_tickets("gcn", csbm, ugs_levels([1]), "ugs", epochs=2, verbose=False, **{option: value})
