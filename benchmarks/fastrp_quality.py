@@ -420,7 +420,7 @@ def main(argv=None):
     parser.add_argument("--splits", type=int, default=5, help="BlogCatalog tuner validation splits per candidate")
     parser.add_argument("--tune-dim", type=int, default=64, help="BlogCatalog tuner dimension (the paper: 64)")
     parser.add_argument("--tune-schemes", choices=("all", "paper"), default="all",
-                        help="BlogCatalog tuner weight schemes: 'all' (paper + flat 8/16/32) or 'paper' only")
+                        help="BlogCatalog tuner weight schemes: 'all' (the tuner's default space) or 'paper' only")
     parser.add_argument("--budget", type=float, default=600.0, help="BlogCatalog tuner budget, all tunings of one protocol (s)")
     parser.add_argument("--dblp-budget", type=float, default=None,
                         help="DBLP tuner budget per shuffle (s); default: half ProNE's time in this run")

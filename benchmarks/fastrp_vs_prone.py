@@ -66,7 +66,8 @@ def _configs():
     # a first pass on BlogCatalog also had flat16(+sp) (= flat8 to 1e-4), flat8 with a Gaussian R (below
     # flat8), GDS + sp, and spectral propagation without the SVD (paper/flat8 +sp_raw: .305/.278 vs .360/.362
     # with it): all dominated, dropped to keep the run cheap (docs/embed.md)
-    base = {"paper": dict(PAPER_DEFAULTS), "gds": dict(GDS_DEFAULTS), "flat8": flat(8), "flat32": flat(32)}
+    base = {"paper": dict(PAPER_DEFAULTS), "gds": dict(GDS_DEFAULTS), "flat8": flat(8), "flat32": flat(32),
+            "flat64": flat(64)}
     configs = {}
     for name, params in base.items():
         configs[name] = params
@@ -320,7 +321,7 @@ def run_tuner(args, data, labels, idx, perms, prone_s, score_plan) -> dict:
     return dict(budget_s=budget, budget_rule=f"{args.tune_share} x ProNE time of this run",
                 tuner=dict(n_components=args.tune_dim, train_fraction=0.5,
                            scoring="ridge_scorer: validation micro-F1, one-vs-rest ridge",
-                           search_space="default (FastRP() defaults first, paper + flat 8/16/32 x spectral off/on)",
+                           search_space="default (FastRP() defaults first, then the depth step flat64, paper + flat 8/16/32/64 x spectral off/on)",
                            final_n_components=D,
                            final_check="spectral step decided again at d=128 on the same validation splits, "
                                        "one fit reused (FastRPTuner module doc, 5); its embedding is the result"),

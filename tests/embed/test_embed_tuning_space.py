@@ -20,7 +20,7 @@ def planted_partition(rng, n=160, blocks=4, p_in=0.12, p_out=0.015):
 def test_default_space_covers_schemes_and_spectral_and_starts_with_defaults(rng):
     graph, y = planted_partition(rng)
     n_combos = len(DEFAULT_SCHEMES) * len(DEFAULT_SPECTRAL)
-    tuner = FastRPTuner(n_components=8, n_trials=2 + n_combos, random_state=0).fit(graph, y)
+    tuner = FastRPTuner(n_components=8, n_trials=3 + n_combos, random_state=0).fit(graph, y)
     first = tuner.trials_[0]
     assert first["scheme"] == "default"
     for key in ("iteration_weights", "normalization_strength", "projection", "propagate_normalized",
@@ -30,7 +30,13 @@ def test_default_space_covers_schemes_and_spectral_and_starts_with_defaults(rng)
     default_model = tuner.best_estimator(8, **{k: first[k] for k in DEFAULTS if k in first})
     np.testing.assert_array_equal(default_model.fit_transform(graph),
                                   FastRP(n_components=8, random_state=0).fit_transform(graph))
-    seen = {(t["scheme"], t["spectral_propagation"] is not None) for t in tuner.trials_[2:]}
+    # the depth step: FastRP()'s defaults with 64 steps instead of 32, then the paper's configuration
+    deeper = tuner.trials_[1]
+    assert deeper["scheme"] == "flat64+2z" and deeper["iteration_weights"] == (0.0, 0.0) + (1.0,) * 64
+    for key in ("normalization_strength", "projection", "propagate_normalized", "spectral_propagation"):
+        assert deeper[key] == DEFAULTS[key], key
+    assert tuner.trials_[2]["scheme"] == "paper"
+    seen = {(t["scheme"], t["spectral_propagation"] is not None) for t in tuner.trials_[3:]}
     labels = {"paper"} | {f"flat{m}+2z" for _, m in DEFAULT_SCHEMES[1:]}
     assert seen == {(s, sp) for s in labels for sp in (False, True)}  # one full round-robin
     best = tuner.best_estimator(16)
