@@ -26,8 +26,10 @@ PLOT = os.path.join(os.path.dirname(HERE), "docs", "img", "decoupled_depth.png")
 LABELS = {"sgc": "SGC", "sgc_air": "SGC+AIR", "appnp_air": "APPNP+AIR"}
 
 
-def labelled_stack(data, depth: int, depths=DEPTHS):
-    """Hops 0..depth of the row-normalised / raw features, restricted to the labelled rows."""
+def labelled_stack(data, depth: int, full=(False, True), depths=DEPTHS):
+    """Hops 0..depth of the raw (``False``) and row-normalised (``True``) features, restricted to the
+    labelled rows: every hop for the normalisations in ``full`` (SGC+AIR reads hops 0..Dp), only the
+    swept ``depths`` for the others (SGC reads X_Dp)."""
     import numpy as np
 
     from graphsparse.decoupled import propagation_operator
@@ -36,10 +38,10 @@ def labelled_stack(data, depth: int, depths=DEPTHS):
     rows = np.flatnonzero((data.train_mask | data.val_mask | data.test_mask).numpy())
     op = propagation_operator(data)
     stacks = {}
-    for normalize in (False, True):  # every hop of one (SGC+AIR), only the swept depths of the other (SGC)
-        keep = range(depth + 1) if not normalize else sorted(set(depths) | {0})
+    for normalize in (False, True):
+        keep = range(depth + 1) if normalize in full else sorted(set(depths) | {0})
         x = row_normalize(data.x.numpy()) if normalize else data.x.numpy().astype(np.float32)
-        out = {} if normalize else np.empty((depth + 1, rows.size, x.shape[1]), np.float32)
+        out = np.empty((depth + 1, rows.size, x.shape[1]), np.float32) if normalize in full else {}
         cur, nxt = np.ascontiguousarray(x), np.empty_like(x)
         out[0] = cur[rows]
         for k in range(1, depth + 1):
@@ -106,8 +108,8 @@ def main(argv=None) -> dict:
     torch.set_num_threads(1)
     data = load_dataset("cora")
     started = time.perf_counter()
-    rows_idx, stacks = labelled_stack(data, max(args.depths), args.depths)
-    raw = stacks[False]  # (Dp_max + 1, labelled rows, f), raw features
+    air_norm = bool(DEFAULTS["sgc_air"]["normalize_features"])
+    rows_idx, stacks = labelled_stack(data, max(args.depths), (air_norm,), args.depths)
     precompute_s = time.perf_counter() - started
     # masks re-expressed on the labelled rows
     y = data.y.numpy()[rows_idx]
@@ -125,11 +127,9 @@ def main(argv=None) -> dict:
                                   seed=seed, hops=depth)
                 else:
                     if model == "sgc":  # SGC reads X_Dp (of its row-normalised features) only
-                        norm = DEFAULTS[model]["normalize_features"]
-                        inputs = (stacks[True][depth] if norm else raw[depth])[None]
-                    else:  # SGC+AIR: every hop 0..Dp of the raw features (its defaults)
-                        assert not DEFAULTS[model]["normalize_features"]
-                        inputs = raw[:depth + 1]
+                        inputs = stacks[bool(DEFAULTS[model]["normalize_features"])][depth][None]
+                    else:  # SGC+AIR: every hop 0..Dp of its features (row-normalised or raw, its defaults)
+                        inputs = stacks[air_norm][:depth + 1]
                     r = run_model(model, None, None, y, *masks, seed=seed, prepared=(inputs, op), hops=depth)
                 tests.append(100 * r["test_acc"])
                 epochs.append(r["best_epoch"])

@@ -42,8 +42,8 @@ DEFAULTS = {
                   weight_decay=5e-4, epochs=300, patience=None),
     "appnp_air": dict(hops=10, alpha=0.05, operator="sym", normalize_features=True, hidden=64, dropout=0.5,
                       lr=0.01, weight_decay=5e-4, epochs=300, patience=None, skip_last_hop=False),
-    "gcn_air": dict(hops=4, operator="sym", normalize_features=True, hidden=128, dropout=0.6, lr=0.01,
-                    weight_decay=1e-3, epochs=200, patience=None),
+    "gcn_air": dict(hops=2, operator="sym", normalize_features=True, hidden=128, dropout=0.7, lr=0.01,
+                    weight_decay=2e-3, epochs=200, patience=None),
 }
 MODEL_NAMES = tuple(DEFAULTS)
 
