@@ -14,6 +14,7 @@ can be inspected while it goes).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -67,8 +68,6 @@ def main(argv=None) -> dict:
         key, sep, value = item.partition("=")
         if not sep or not key:
             parser.error(f"--set expects KEY=VALUE, got {item!r}")
-        import json
-
         try:
             overrides[key] = json.loads(value)
         except ValueError:
@@ -77,8 +76,6 @@ def main(argv=None) -> dict:
     rows = []
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", f"{args.name}.json")
     if args.merge and os.path.exists(path):
-        import json
-
         with open(path) as f:
             old = json.load(f)
         rows += [r for r in old["results"] if not (r["dataset"] in args.datasets and r["model"] in args.models)]
