@@ -335,7 +335,7 @@ class GCNAIR(nn.Module):
     Departure from the reference (on purpose): the authors' ``gcn_air`` keeps ``H_in`` before the
     activation, shares one gate and one PReLU across layers, uses bias-free pygcn layers all of width
     ``hidden`` followed by a linear output layer, and drops no input features. That structure, with
-    its README settings and 13 other candidates, was 2.4 points lower in validation accuracy averaged
+    12 candidates including its README settings, was 2.6 points lower in validation accuracy averaged
     over Cora and CiteSeer than this one, and it did not train on row-normalised features
     (``benchmarks/results/decoupled_defaults_gcn_air.json``, docs/decoupled.md).
 

@@ -36,8 +36,8 @@ the propagation (how many steps and which weights, which random projection):
    of the space that are *deeper* than the defaults' 32 steps (default space: 64 steps), with the
    defaults' other choices. Depth is the choice that moves accuracy most on graphs FastRP was not
    tuned for, and a short time budget may allow only 3-5 candidates on a large graph: on DBLP,
-   flat 64 gives micro-F1 .592 against .569 for flat 32 at 10 % (.598 / .600 at 50 / 90 %, ProNE
-   .570 / .586 / .589), while on Cora, Cora-ML and squirrel it is .003-.006 below flat 32
+   flat 64 gives micro-F1 .592 against .569 for flat 32 at 10 % (ProNE .570), while on Cora,
+   Cora-ML and squirrel it is .003-.006 below flat 32
    (``benchmarks/results/fastrp_vs_prone_select_flat64.json``), so it is a candidate, not the default.
 
    ``search="random"``: after the first candidate(s), the structural choices (scheme x projection x
@@ -63,7 +63,8 @@ the propagation (how many steps and which weights, which random projection):
    validation objective at d = 32 prefers it on Cora, where it hurts at d = 128, and at d = 128 it
    picks it on BlogCatalog and rejects it on Cora, CiteSeer and polblogs). So the best candidate is
    fitted once more at ``final_n_components`` *without* spectral propagation, the spectral step
-   (the best candidate's option, else the first one of the space, else ProNE's filter) is applied
+   (the best candidate's option, else the first one of the space; none when the space has no
+   spectral option, e.g. ``spectral_options=[None]``) is applied
    to that same fit, both embeddings are scored on the same validation splits, and the better one
    is kept: ``best_params_["spectral_propagation"]`` records the decision and ``best_embedding_``
    holds the chosen embedding (one FastRP fit + one spectral step, no second fit).
@@ -506,9 +507,17 @@ class FastRPTuner(BaseEstimator):
         params = dict(best_params)
         option = params.get("spectral_propagation")
         if option is None or option is False:
-            option = next((o for o in spectral if o is not None and o is not False), True)
+            # the space's first spectral option; a space without one (spectral_options=[None]) is a
+            # request for no spectral step, so none is tried here either
+            option = next((o for o in spectral if o is not None and o is not False), None)
         model = FastRP(n_components=final_d, random_state=seed, **{**fixed, **params, "spectral_propagation": None})
         plain = model.fit_transform(graph, features=features)
+        if option is None:
+            self.best_params_["spectral_propagation"] = None
+            self.best_embedding_ = plain
+            self.final_check_ = dict(n_components=final_d, score_without_spectral=score(plain),
+                                     score_with_spectral=None, spectral_option=None, kept_spectral=False)
+            return
         step = _spectral_step(option).fit(model._propagation_graph(graph))
         filtered = step.transform(plain).astype(plain.dtype, copy=False)
         if model.scale_output:

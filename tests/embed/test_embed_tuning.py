@@ -297,3 +297,10 @@ def test_final_dimension_check_reuses_one_fit_and_matches_best_estimator():
     assert other.final_check_ == check
     with pytest.raises(ValueError, match="final_n_components"):
         FastRPTuner(n_trials=1, final_n_components=0).fit(graph, y)
+    # a space without spectral options never gets the spectral step from the final check either
+    plain = FastRPTuner(n_components=8, n_trials=3, random_state=0, final_n_components=24, train_fraction=0.5,
+                        spectral_options=[None]).fit(graph, y, train_idx=np.arange(0, 180, 2))
+    assert plain.final_check_["spectral_option"] is None and not plain.final_check_["kept_spectral"]
+    assert plain.best_params_["spectral_propagation"] is None
+    np.testing.assert_allclose(plain.best_estimator(n_components=24).fit_transform(graph), plain.best_embedding_,
+                               rtol=1e-5, atol=1e-5)
