@@ -8,6 +8,15 @@ import pytest
 
 from graphsparse.graph import default_data_root
 
+try:  # property tests are reproducible in CI: a fixed example stream. HYPOTHESIS_PROFILE=explore
+    from hypothesis import settings as _hypothesis_settings  # draws fresh random examples instead.
+
+    _hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+    _hypothesis_settings.register_profile("explore", derandomize=False)
+    _hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+except ImportError:  # hypothesis is in the test extra; without it the property tests are not collected
+    pass
+
 
 def pytest_addoption(parser):
     parser.addoption("--slow", action="store_true", default=False, help="also run tests marked slow")

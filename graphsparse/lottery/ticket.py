@@ -41,7 +41,7 @@ def _ticket_meta(arrays: dict, path: str) -> dict:
         raise ValueError(f"{path}: key 'meta' must be a JSON string, got {raw.dtype} {raw.shape}")
     try:
         meta = json.loads(str(raw))
-    except ValueError as err:
+    except (ValueError, RecursionError) as err:  # JSONDecodeError, 5000-digit integers, deep nesting
         raise ValueError(f"{path}: key 'meta' is not valid JSON ({err})") from None
     if not isinstance(meta, dict):
         raise ValueError(f"{path}: key 'meta' must hold a JSON object, got {type(meta).__name__}")

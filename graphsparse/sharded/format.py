@@ -156,8 +156,8 @@ def _read_manifest(path: str, expected_format: str) -> dict:
     try:
         with open(file) as f:
             manifest = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ShardFormatError(f"{file}: manifest is not valid JSON ({exc})") from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # JSONDecodeError, 5000-digit ints, deep nesting
+        raise ShardFormatError(f"{file}: manifest is not valid JSON ({type(exc).__name__}: {str(exc)[:120]})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != expected_format:
         raise ShardFormatError(f"{file}: expected format {expected_format!r}, got "
                                f"{manifest.get('format') if isinstance(manifest, dict) else type(manifest).__name__!r}")
@@ -169,20 +169,56 @@ def _read_manifest(path: str, expected_format: str) -> dict:
 
 def _check_int(manifest, key, file, low=0):
     value = manifest.get(key)
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+    if not _is_int(value, low):
         raise ShardFormatError(f"{file}: {key!r} must be an integer >= {low}, got {value!r}")
     return value
 
 
 def _check_boundaries(bounds, num_rows, num_blocks, file, what="rows"):
-    try:
-        b = np.asarray(bounds, dtype=np.int64)
-    except (TypeError, ValueError):
-        raise ShardFormatError(f"{file}: boundaries must be a list of integers") from None
+    # JSON integers only: a float (1.5 would truncate, Infinity would overflow) or a value beyond int64 is refused
+    if not isinstance(bounds, list) or not all(isinstance(v, int) and not isinstance(v, bool) and
+                                               -2**63 <= v < 2**63 for v in bounds):
+        raise ShardFormatError(f"{file}: boundaries must be a list of integers, got {str(bounds)[:80]}")
+    b = np.asarray(bounds, dtype=np.int64)
     if b.ndim != 1 or b.shape[0] != num_blocks + 1 or b[0] != 0 or b[-1] != num_rows or np.any(np.diff(b) < 0):
         raise ShardFormatError(f"{file}: boundaries must rise from 0 to {num_rows} {what} in {num_blocks} blocks, "
                                f"got {list(bounds)[:8]}{'...' if len(bounds) > 8 else ''}")
     return b
+
+
+def _is_int(value, low=0) -> bool:
+    """A JSON integer (not a bool, not a float) of at least ``low`` that fits int64."""
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value < 2**63
+
+
+def _check_file_entry(entry, file: str, what: str) -> dict:
+    """One data file's manifest entry: a plain ``.npy`` file name inside the folder, its shape (list of
+    non-negative integers), dtype string, and optional byte count and sha256. Checked once, when the
+    manifest is opened, so later reads index only well-formed entries."""
+    if not isinstance(entry, dict):
+        raise ShardFormatError(f"{file}: {what} entry must be an object, got {type(entry).__name__}")
+    name = entry.get("name")
+    if not isinstance(name, str) or not name.endswith(".npy") or os.path.basename(name) != name \
+            or name in (".npy",) or "\\" in name or "\x00" in name:
+        raise ShardFormatError(f"{file}: {what} file name must be a plain '.npy' file name in the folder, "
+                               f"got {str(name)[:80]!r}")
+    shape = entry.get("shape")
+    if not isinstance(shape, list) or not all(_is_int(v) for v in shape):
+        raise ShardFormatError(f"{file}: {what} shape must be a list of non-negative integers, got {str(shape)[:80]}")
+    if not isinstance(entry.get("dtype"), str):
+        raise ShardFormatError(f"{file}: {what} dtype must be a NumPy dtype string, got {entry.get('dtype')!r}")
+    if "bytes" in entry and not _is_int(entry["bytes"]):
+        raise ShardFormatError(f"{file}: {what} byte count must be a non-negative integer, got {entry['bytes']!r}")
+    if "sha256" in entry and not isinstance(entry["sha256"], str):
+        raise ShardFormatError(f"{file}: {what} sha256 must be a hex string, got {entry['sha256']!r}")
+    return entry
+
+
+def _check_bool(manifest, key, file, default):
+    value = manifest.get(key, default)
+    if not isinstance(value, bool):
+        raise ShardFormatError(f"{file}: {key!r} must be true or false, got {value!r}")
+    return value
 
 
 def _load_npy(file: str, entry: dict, mmap: bool):
@@ -284,23 +320,26 @@ class ShardedGraph:
         if not isinstance(shards, list) or not shards and self.num_nodes:
             raise ShardFormatError(f"{file}: 'shards' must be a non-empty list")
         self.boundaries = _check_boundaries(manifest.get("boundaries", []), self.num_nodes, len(shards), file)
-        self.directed = bool(manifest.get("directed", True))
-        self.is_weighted = bool(manifest.get("weighted", False))
-        self.build_id = str(manifest.get("build_id", ""))
+        self.directed = _check_bool(manifest, "directed", file, True)
+        self.is_weighted = _check_bool(manifest, "weighted", file, False)
+        self.build_id = manifest.get("build_id", "")
+        if not isinstance(self.build_id, str):
+            raise ShardFormatError(f"{file}: 'build_id' must be a string, got {self.build_id!r}")
         counts = []
         for s, entry in enumerate(shards):
             if not isinstance(entry, dict) or not isinstance(entry.get("files"), dict):
                 raise ShardFormatError(f"{file}: shard {s} entry is malformed")
             counts.append(_check_int(entry, "num_edges", file))
             rows = entry.get("rows")
-            if list(rows or []) != [int(self.boundaries[s]), int(self.boundaries[s + 1])]:
-                raise ShardFormatError(f"{file}: shard {s} rows {rows} disagree with the boundaries")
+            if rows != [int(self.boundaries[s]), int(self.boundaries[s + 1])]:
+                raise ShardFormatError(f"{file}: shard {s} rows {str(rows)[:80]} disagree with the boundaries")
             needed = {"indptr", "indices"} | ({"weights"} if self.is_weighted else set())
             if set(entry["files"]) != needed:
                 raise ShardFormatError(f"{file}: shard {s} must list files {sorted(needed)}, got {sorted(entry['files'])}")
             for key, fentry in entry["files"].items():
+                _check_file_entry(fentry, file, f"shard {s} {key}")
                 expected_rows = (self.boundaries[s + 1] - self.boundaries[s] + 1) if key == "indptr" else counts[-1]
-                if list(fentry.get("shape", [])) != [int(expected_rows)]:
+                if fentry["shape"] != [int(expected_rows)]:
                     raise ShardFormatError(f"{file}: shard {s} {key} shape {fentry.get('shape')} disagrees with "
                                            f"its row/edge counts ({expected_rows})")
         if sum(counts) != self.num_edges:
@@ -356,7 +395,7 @@ class ShardedGraph:
         try:
             with open(meta_file) as f:
                 meta = json.load(f)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise ShardFormatError(f"{meta_file}: not valid JSON") from None
         if not isinstance(meta, dict) or meta.get("build_id") != self.build_id or meta.get("shard") != s:
             raise ShardFormatError(f"{meta_file}: shard belongs to another build (build_id "
@@ -584,18 +623,21 @@ class ShardedArray:
                 isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in shape):
             raise ShardFormatError(f"{file}: shape must be a list of 1 or 2 non-negative integers, got {shape!r}")
         self.shape = tuple(shape)
-        try:
-            self.dtype = np.dtype(manifest.get("dtype"))
+        dtype = manifest.get("dtype")
+        try:  # a string naming a numeric dtype: None would silently mean float64, "O" would mean objects
+            self.dtype = np.dtype(dtype) if isinstance(dtype, str) else None
         except TypeError:
-            raise ShardFormatError(f"{file}: invalid dtype {manifest.get('dtype')!r}") from None
+            self.dtype = None
+        if self.dtype is None or self.dtype.kind not in "biufc":
+            raise ShardFormatError(f"{file}: dtype must name a numeric NumPy dtype, got {str(dtype)[:40]!r}")
         blocks = manifest.get("blocks")
         if not isinstance(blocks, list):
             raise ShardFormatError(f"{file}: 'blocks' must be a list")
         self.boundaries = _check_boundaries(manifest.get("boundaries", []), self.shape[0], len(blocks), file)
         for b, entry in enumerate(blocks):
+            _check_file_entry(entry, file, f"block {b}")
             expected = [int(self.boundaries[b + 1] - self.boundaries[b])] + list(self.shape[1:])
-            if not isinstance(entry, dict) or list(entry.get("shape", [])) != expected \
-                    or entry.get("dtype") != self.dtype.str:
+            if entry["shape"] != expected or entry["dtype"] != self.dtype.str:
                 raise ShardFormatError(f"{file}: block {b} entry disagrees with the array's shape/dtype/boundaries")
 
     @property
@@ -621,9 +663,10 @@ class ShardedArray:
         return self
 
     def to_numpy(self) -> np.ndarray:
+        blocks = [self.block(b) for b in range(self.num_blocks)]  # headers checked before the allocation
         out = np.empty(self.shape, dtype=self.dtype)
-        for b in range(self.num_blocks):
-            out[self.boundaries[b]:self.boundaries[b + 1]] = self.block(b)
+        for b, block in enumerate(blocks):
+            out[self.boundaries[b]:self.boundaries[b + 1]] = block
         return out
 
     def __array__(self, dtype=None, copy=None):

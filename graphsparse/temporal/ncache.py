@@ -558,7 +558,9 @@ class NCache:
                 contents = {key: archive[key] for key in archive.files}
         except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as err:
             raise ValueError(f"{path}: not a readable N-cache file ({type(err).__name__}: {err})") from None
-        if contents.get("format") is None or contents["format"].shape != () or int(contents["format"]) != _FILE_FORMAT:
+        file_format = contents.get("format")
+        if file_format is None or file_format.shape != () or file_format.dtype.kind not in "iu" or \
+                int(file_format) != _FILE_FORMAT:
             raise ValueError(f"{path}: not an N-cache file of format {_FILE_FORMAT} (key 'format' missing or different)")
         missing = [key for key in _STATE_ARRAYS + _STATE_SCALARS if key not in contents]
         if missing:
@@ -603,10 +605,15 @@ def _check_state(state, cache: "NCache"):
         value = state[name]
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value != getattr(cache, name):
             raise ValueError(f"state_dict has {name}={value!r}, this cache has {getattr(cache, name)!r}")
-    try:
-        hop_sizes = tuple(int(v) for v in state["hop_sizes"])
-    except (TypeError, ValueError):
-        raise ValueError(f"state_dict has hop_sizes={state['hop_sizes']!r}, expected two integers") from None
+    try:  # integers only: a float (even inf or NaN) or a nested array is refused, never truncated
+        hop_sizes = tuple(state["hop_sizes"])
+    except TypeError:
+        hop_sizes = None
+    if hop_sizes is None or not all(isinstance(v, (numbers.Integral, np.integer)) and
+                                    not isinstance(v, (bool, np.bool_)) for v in hop_sizes):
+        one_line = " ".join(repr(state["hop_sizes"]).split())[:80]
+        raise ValueError(f"state_dict has hop_sizes={one_line}, expected two integers")
+    hop_sizes = tuple(int(v) for v in hop_sizes)
     if hop_sizes != cache.hop_sizes:
         raise ValueError(f"state_dict has hop_sizes={hop_sizes}, this cache has {cache.hop_sizes}")
     scalars = {}

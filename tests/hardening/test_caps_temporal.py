@@ -62,6 +62,11 @@ CRASH_PRONE = {
                              "s['last_time'] + 100))", "later than last_time"),
     "alpha 2": ("corrupt(lambda s: s.__setitem__('alpha', 2.0))", "'alpha' must lie in"),
     "int32 id overflow": ("NCache(2**31 + 6, (4, 2))", "exceeds 2147483647"),
+    # found by the --slow fuzz (CI, stop 21): hop_sizes edited into a float array holding inf
+    "inf in hop_sizes": ("corrupt(lambda s: s.__setitem__('hop_sizes', np.array([4.0, np.inf])))",
+                         "hop_sizes=.*expected two integers"),
+    "float hop_sizes": ("corrupt(lambda s: s.__setitem__('hop_sizes', (4.0, 2.0)))", "expected two integers"),
+    "nested hop_sizes": ("corrupt(lambda s: s.__setitem__('hop_sizes', np.zeros((2, 2), int)))", "expected two integers"),
 }
 
 
@@ -125,6 +130,8 @@ def test_ncache_file_never_unpickles(tmp_path):
 
 @pytest.mark.parametrize("key,value,match", [
     ("format", None, "format"),
+    ("format", np.asarray(np.inf), "format"),       # was int(inf) -> OverflowError
+    ("format", np.asarray("1"), "format"),
     ("last_time", np.asarray(np.nan), "last_time"),
     ("hop_sizes", np.asarray([4.0, 2.0]), "hop_sizes"),
     ("keys", np.zeros((40, 7), np.float32), "'keys' must be an integer"),

@@ -150,6 +150,23 @@ def test_corrupted_manifest_and_checksums(small):
         open_graph(sg.path, verify="sha256")  # ... the full one does not
 
 
+@pytest.mark.parametrize("text,message", [
+    ('"boundaries": [0, 12.5, 50]', "boundaries must be a list of integers"),      # would truncate to 12
+    ('"boundaries": [0, Infinity, 50]', "boundaries must be a list of integers"),  # was OverflowError
+    ('"boundaries": [0, 99999999999999999999999, 50]', "boundaries must be a list of integers"),
+    ('"boundaries": [0, ' + "9" * 5000 + ', 50]', "manifest is not valid JSON"),   # int too long to parse
+    ('"boundaries": ' + "[" * 100000 + "]" * 100000, "manifest is not valid JSON"),  # RecursionError
+])
+def test_hostile_manifest_values_are_format_errors(small, text, message):
+    g, sg = small
+    manifest_file = os.path.join(sg.path, "manifest.json")
+    manifest = json.loads(open(manifest_file).read())
+    manifest["boundaries"] = "SLOT"
+    open(manifest_file, "w").write(json.dumps(manifest).replace('"boundaries": "SLOT"', text))
+    with pytest.raises(ShardFormatError, match=message):
+        open_graph(sg.path)
+
+
 def test_tampered_indices_raise_instead_of_crashing(small):
     g, sg = small
     file = os.path.join(sg.shard_dir(0), "indices.npy")
