@@ -316,13 +316,15 @@ def run_tuner(args, data, labels, idx, perms, prone_s, score_plan) -> dict:
         embed_s = 0.0
         per_shuffle.append(score_plan(emb_t, index))
         runs.append(dict(tune_s=tune_s, embed_s=embed_s, total_s=tune_s + embed_s, trials=len(tuner.trials_),
-                         best_scheme=tuner.best_scheme_, best_params=_jsonable(tuner.best_params_),
+                         search_skipped=bool(tuner.search_skipped_), best_scheme=tuner.best_scheme_, best_params=_jsonable(tuner.best_params_),
                          final_check=_jsonable(tuner.final_check_)))
     return dict(budget_s=budget, budget_rule=f"{args.tune_share} x ProNE time of this run",
                 tuner=dict(n_components=args.tune_dim, train_fraction=0.5,
                            scoring="ridge_scorer: validation micro-F1, one-vs-rest ridge",
                            search_space="default (FastRP() defaults first, then the depth step flat64, paper + flat 8/16/32/64 x spectral off/on)",
                            final_n_components=D,
+                           budget="no candidate starts after the budget; a first candidate projected to overrun "
+                                  "it is stopped and the search skipped (FastRPTuner module doc, 4)",
                            final_check="spectral step decided again at d=128 on the same validation splits, "
                                        "one fit reused (FastRPTuner module doc, 5); its embedding is the result"),
                 total_s=float(np.mean([r["total_s"] for r in runs])), scores=_mean_scores(per_shuffle), runs=runs)

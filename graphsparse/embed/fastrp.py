@@ -83,6 +83,11 @@ _FEATURE_STREAM = 1
 _BASE_STREAM = 0
 
 
+class _OverBudget(Exception):
+    """Raised inside a fit whose propagation was given a deadline (``_deadline``, set only by
+    :class:`FastRPTuner` on its first candidate) once the projected end passes it."""
+
+
 def _tqdm(iterable, verbose: bool, desc: str, total=None):
     if not verbose:
         return iterable
@@ -292,14 +297,17 @@ class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if self.direction == "in":
             return graph.transpose()
         # explicit ones so that reciprocal edges add up (weight 2), as GDS's UNDIRECTED projection;
-        # a self-loop is its own reverse: A + A^T would count it twice, so it keeps its weight
-        both = graph.with_weights(graph.edge_weights()).symmetrize("sum")
-        loops = both.sources() == both.indices
-        if loops.any():
-            weights = both.edge_weights().copy()
-            weights[loops] *= 0.5
-            both = both.with_weights(weights)
-        return both
+        # a self-loop is its own reverse: A + A^T would count it twice, so it keeps its weight.
+        # Cached on the graph (as its transpose is): a tuner's candidates share one conversion.
+        if "fastrp_both" not in graph._cache:
+            both = graph.with_weights(graph.edge_weights()).symmetrize("sum")
+            loops = both.sources() == both.indices
+            if loops.any():
+                weights = both.edge_weights().copy()
+                weights[loops] *= 0.5
+                both = both.with_weights(weights)
+            graph._cache["fastrp_both"] = both
+        return graph._cache["fastrp_both"]
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y=None, *, features=None, node_ids=None, projection_matrix=None, client=None):
@@ -517,6 +525,8 @@ class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                                           normalize_acc, store_normalized, influence, dtype, n)
         steps = [(b, i) for b in blocks for i in range(k)]
         progress = iter(_tqdm(range(len(steps)), self.verbose, "FastRP propagation", total=len(steps)))
+        deadline = getattr(self, "_deadline", None)
+        t_begin, done = time.perf_counter(), 0
         for c0, c1 in blocks:
             src = hop0(c0, c1)
             acc = embedding[:, c0:c1]
@@ -534,6 +544,11 @@ class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                     states[i + 1][:, c0:c1] = dst
                 src, dst = dst, src
                 next(progress, None)
+                done += 1
+                if deadline is not None and done < len(steps):  # projected end at the mean step time
+                    now = time.perf_counter()
+                    if now + (len(steps) - done) * (now - t_begin) / done > deadline:
+                        raise _OverBudget
 
     def _block_norms(self, indptr, indices, graph_weights, row_scale, hop0, blocks, k, normalize_acc,
                      store_normalized, influence, dtype, n):

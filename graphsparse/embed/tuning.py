@@ -57,7 +57,14 @@ the propagation (how many steps and which weights, which random projection):
    k = 1, i.e. argmax, for single-label ``y``), or a callable ``(embedding, y, train_idx, val_idx) ->
    float`` (higher is better). The older ``scorer=`` argument, when given, takes precedence.
 4. Budget: at most ``n_trials`` candidates; no new candidate starts once ``time_budget_s`` has elapsed
-   (at least one always runs).
+   (at least one always runs). With ``final_n_components`` as well, the final check (item 5) fits and
+   scores the first candidate at the final dimension anyway, so a search that cannot even finish its
+   first candidate within the budget is skipped: that candidate's propagation is stopped as soon as
+   its projected end (the steps left at the mean step time so far) passes the budget, it becomes the
+   choice (``search_skipped_ = True``, ``trials_`` empty) and goes straight to the final check. A
+   search is a comparison, and this is the regime where none could happen; it saves the tuning-size
+   fit (on 8 of the 9 graphs of ``benchmarks/fastrp_vs_prone.py`` at 0.05 x ProNE's time, where one
+   candidate was all the budget allowed, with the same choice).
 5. Final-dimension check (``final_n_components``): the search runs at a small dimension, where the
    spectral step's benefit is not the one it has at the final dimension (on the shared graphs the
    validation objective at d = 32 prefers it on Cora, where it hurts at d = 128, and at d = 128 it
@@ -83,7 +90,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from graphsparse._validation import check_positive_int, to_numpy
-from graphsparse.embed.fastrp import DEFAULTS, PAPER_DEFAULTS, FastRP, _coerce_graph, _spectral_step
+from graphsparse.embed.fastrp import DEFAULTS, PAPER_DEFAULTS, FastRP, _coerce_graph, _OverBudget, _spectral_step
 
 __all__ = ["FastRPTuner", "default_scorer"]
 
@@ -166,7 +173,9 @@ class FastRPTuner(BaseEstimator):
     n_trials : int, default=20
         Number of candidates (grid: the grid, capped by it).
     time_budget_s : float or None, default=None
-        No new candidate starts after this many seconds (at least one always runs).
+        No new candidate starts after this many seconds (at least one always runs; with
+        ``final_n_components``, a first candidate projected to overrun the budget is stopped and the
+        search skipped, module doc, 4).
     search : {"random", "grid"}, default="random"
     beta_range : tuple of float, default=(-1.0, 0.0)
         Uniform range of ``normalization_strength``.
@@ -210,11 +219,17 @@ class FastRPTuner(BaseEstimator):
         Structural parameters of the best candidate (``normalization_strength``, ``iteration_weights``,
         ``projection``, ``propagate_normalized``, ``spectral_propagation``).
     best_score_ : float
+        Validation score of the best candidate (at ``n_components``; when the search was skipped,
+        the final check's score at ``final_n_components``).
     best_scheme_ : str
         ``"default"``, ``"paper"``, ``"flat<m>+<z>z"`` or ``"custom"``.
     base_params_ : dict
     trials_ : list of dict
-        One per candidate: its parameters, ``scheme``, ``score``, ``split_scores``, ``seconds``.
+        One per candidate: its parameters, ``scheme``, ``score``, ``split_scores``, ``seconds``
+        (empty when the search was skipped).
+    search_skipped_ : bool
+        True when the first candidate alone would have overrun ``time_budget_s`` and, with
+        ``final_n_components`` set, went straight to the final check (module doc, 4).
     train_idx_, val_idx_ : ndarray
         First validation split; ``splits_`` holds all of them.
     elapsed_s_ : float
@@ -456,7 +471,11 @@ class FastRPTuner(BaseEstimator):
         candidates = list(self._candidates(rng, base, base_weights, base_beta, schemes, projections, spectral))
         fixed = {k: v for k, v in base.items() if k not in _STRUCTURAL + ("n_components", "random_state")}
         start = time.perf_counter()
+        # with a final dimension, the final check scores the first candidate anyway: when that
+        # candidate alone would overrun the budget, the search stops early (module doc, 4)
+        deadline = start + self.time_budget_s if self.time_budget_s is not None and final_d is not None else None
         trials = []
+        skipped = None
         iterator = candidates
         if self.verbose:
             from tqdm.auto import tqdm
@@ -472,7 +491,14 @@ class FastRPTuner(BaseEstimator):
                               **self._scheme_params(scheme, base, base_weights, weight))
             t0 = time.perf_counter()
             model = FastRP(n_components=self.n_components, random_state=seed, **{**fixed, **params})
-            embedding = model.fit_transform(graph, features=features)
+            if not trials and deadline is not None:
+                model._deadline = deadline
+            try:
+                embedding = model.fit_transform(graph, features=features)
+            except _OverBudget:
+                skipped = dict(params, scheme=_scheme_label(scheme),
+                               last_weight=float(params["iteration_weights"][-1]))
+                break
             split_scores = [float(scorer(embedding, y if custom else labels, tr, va)) for tr, va in splits]
             trials.append(dict(params, scheme=_scheme_label(scheme), last_weight=float(params["iteration_weights"][-1]),
                                score=float(np.mean(split_scores)), split_scores=split_scores,
@@ -481,12 +507,12 @@ class FastRPTuner(BaseEstimator):
                 iterator.set_postfix(best=max(t["score"] for t in trials), refresh=False)
         if self.verbose:
             iterator.close()
-        best = max(range(len(trials)), key=lambda i: trials[i]["score"])
+        chosen = skipped if skipped is not None else trials[max(range(len(trials)), key=lambda i: trials[i]["score"])]
         self.trials_ = trials
-        self.best_score_ = trials[best]["score"]
-        self.best_params_ = {k: v for k, v in trials[best].items()
-                             if k in _STRUCTURAL or k in _extra_keys(schemes)}
-        self.best_scheme_ = trials[best]["scheme"]
+        self.search_skipped_ = skipped is not None
+        self.best_score_ = None if skipped is not None else chosen["score"]
+        self.best_params_ = {k: v for k, v in chosen.items() if k in _STRUCTURAL or k in _extra_keys(schemes)}
+        self.best_scheme_ = chosen["scheme"]
         self.base_params_ = {k: v for k, v in base.items()
                              if k not in _STRUCTURAL and k not in self.best_params_}
         self.splits_ = splits
@@ -497,6 +523,9 @@ class FastRPTuner(BaseEstimator):
             self._final_check(graph, features, final_d, seed, fixed, self.best_params_, spectral,
                               lambda emb: float(np.mean([scorer(emb, y if custom else labels, tr, va)
                                                          for tr, va in splits])))
+            if skipped is not None:  # scored at the final dimension only
+                self.best_score_ = max(s for s in (self.final_check_["score_without_spectral"],
+                                                   self.final_check_["score_with_spectral"]) if s is not None)
         self.elapsed_s_ = time.perf_counter() - start
         return self
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from graphsparse.embed import FastRP, FastRPTuner
-from graphsparse.graph import as_graph
+from graphsparse.graph import Graph, as_graph
 
 
 def PaperTuner(**kw):
@@ -304,3 +304,46 @@ def test_final_dimension_check_reuses_one_fit_and_matches_best_estimator():
     assert plain.best_params_["spectral_propagation"] is None
     np.testing.assert_allclose(plain.best_estimator(n_components=24).fit_transform(graph), plain.best_embedding_,
                                rtol=1e-5, atol=1e-5)
+
+
+def test_budget_that_cannot_finish_the_first_candidate_skips_the_search():
+    """time_budget_s + final_n_components: a first candidate projected to overrun the budget is
+    stopped mid-propagation and goes straight to the final check -- the same choice and the same
+    embedding as a one-candidate search, without its tuning-size fit."""
+    from graphsparse.datasets import sbm
+
+    graph, y = sbm([60, 60, 60], np.full((3, 3), 0.01) + np.eye(3) * 0.12, seed=1, return_labels=True)
+    kw = dict(n_components=8, random_state=0, final_n_components=24, train_fraction=0.5)
+    skipped = FastRPTuner(time_budget_s=1e-9, **kw).fit(graph, y)
+    assert skipped.search_skipped_ and skipped.trials_ == []
+    one = FastRPTuner(n_trials=1, **kw).fit(graph, y)  # the one candidate the budget could have run
+    assert not one.search_skipped_ and len(one.trials_) == 1
+    assert skipped.best_scheme_ == one.best_scheme_ == "default"
+    assert skipped.best_params_ == one.best_params_
+    assert skipped.final_check_ == one.final_check_
+    np.testing.assert_array_equal(skipped.best_embedding_, one.best_embedding_)
+    check = skipped.final_check_
+    assert skipped.best_score_ == max(check["score_without_spectral"], check["score_with_spectral"])
+    # without a final dimension, the first candidate always completes (nothing else would score it)
+    no_final = FastRPTuner(n_components=8, random_state=0, train_fraction=0.5, time_budget_s=1e-9).fit(graph, y)
+    assert not no_final.search_skipped_ and len(no_final.trials_) == 1
+    # a budget the first candidate fits in: no skip, and the search goes on
+    roomy = FastRPTuner(n_trials=2, time_budget_s=60, **kw).fit(graph, y)
+    assert not roomy.search_skipped_ and len(roomy.trials_) == 2
+
+
+def test_direction_both_conversion_is_cached_and_exact():
+    """FastRP(direction="both") on a directed graph converts it once (cached on the graph, as its
+    transpose is); a second fit reuses it and gives the same embedding."""
+    from graphsparse.datasets.generators import rmat
+
+    graph = rmat(80, 500, seed=4, directed=True)
+    first = FastRP(n_components=16, direction="both", random_state=0).fit_transform(graph)
+    both = graph._cache["fastrp_both"]
+    flipped = both.transpose()  # A + A^T is symmetric
+    assert np.array_equal(flipped.indptr, both.indptr) and np.array_equal(flipped.indices, both.indices)
+    second = FastRP(n_components=16, direction="both", random_state=0).fit_transform(graph)
+    assert graph._cache["fastrp_both"] is both
+    np.testing.assert_array_equal(first, second)
+    copy = Graph(graph.indptr.copy(), graph.indices.copy(), None, num_nodes=80, directed=True)  # cold cache
+    np.testing.assert_array_equal(first, FastRP(n_components=16, direction="both", random_state=0).fit_transform(copy))
