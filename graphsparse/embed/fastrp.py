@@ -519,6 +519,10 @@ class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         normalize_acc = bool(self.normalize_each)
         store_normalized = bool(self.propagate_normalized)
         blocks = [(c0, min(d, c0 + block)) for c0 in range(0, d, block)]
+        # FastRPTuner's continuation (private, one column block only): ``_resume`` holds the raw
+        # accumulator and last state of a fit whose weights are a prefix of these (same seed and other
+        # parameters, checked by the tuner); the steps it already ran are not run again
+        resume = getattr(self, "_resume", None) if len(blocks) == 1 and states is None else None
         inv_norms = None  # list of k+1 arrays (hop 0..k) when computing in blocks
         if len(blocks) > 1 and (normalize_acc or store_normalized):
             inv_norms = self._block_norms(indptr, indices, graph_weights, row_scale, hop0, blocks, k,
@@ -526,17 +530,25 @@ class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         steps = [(b, i) for b in blocks for i in range(k)]
         progress = iter(_tqdm(range(len(steps)), self.verbose, "FastRP propagation", total=len(steps)))
         deadline = getattr(self, "_deadline", None)
-        t_begin, done = time.perf_counter(), 0
+        t_last, fastest, done = None, np.inf, 0
         for c0, c1 in blocks:
-            src = hop0(c0, c1)
-            acc = embedding[:, c0:c1]
-            if influence > 0:
-                known = inv_norms[0].astype(dtype) if inv_norms is not None else empty_f
-                _kernels.accumulate_rows(src, acc, dtype.type(influence), known, normalize_acc)
+            first_step = 0
+            if resume is not None:
+                acc = embedding
+                acc[...] = resume["accumulator"]
+                src, first_step = resume["state"].copy(), resume["steps"]
+                for _ in range(first_step):
+                    next(progress, None)
+            else:
+                src = hop0(c0, c1)
+                acc = embedding[:, c0:c1]
+                if influence > 0:
+                    known = inv_norms[0].astype(dtype) if inv_norms is not None else empty_f
+                    _kernels.accumulate_rows(src, acc, dtype.type(influence), known, normalize_acc)
             dst = np.empty_like(src)
             if states is not None:
                 states[0][:, c0:c1] = src
-            for i in range(k):
+            for i in range(first_step, k):
                 known = inv_norms[i + 1].astype(dtype) if inv_norms is not None else empty_f
                 _kernels.propagate_rows(indptr, indices, graph_weights, row_scale, src, dst, acc,
                                         dtype.type(weights[i]), known, empty_sq, normalize_acc, store_normalized)
@@ -545,10 +557,18 @@ class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 src, dst = dst, src
                 next(progress, None)
                 done += 1
-                if deadline is not None and done < len(steps):  # projected end at the mean step time
+                if deadline is not None and done < len(steps):
+                    # projected end: the steps left at the fastest step time seen after the first one (the
+                    # first also pays one-off costs -- the random projection, first-touch page faults --
+                    # and the fastest, not the mean, so that one step slowed by the machine stops nothing)
                     now = time.perf_counter()
-                    if now + (len(steps) - done) * (now - t_begin) / done > deadline:
-                        raise _OverBudget
+                    if t_last is not None:
+                        fastest = min(fastest, now - t_last)
+                        if now + (len(steps) - done) * fastest > deadline:
+                            raise _OverBudget
+                    t_last = now
+        if getattr(self, "_keep_tail", False) and len(blocks) == 1:  # what a continuation needs
+            self._tail = dict(accumulator=embedding.copy(), state=src, steps=k)
 
     def _block_norms(self, indptr, indices, graph_weights, row_scale, hop0, blocks, k, normalize_acc,
                      store_normalized, influence, dtype, n):

@@ -56,15 +56,19 @@ the propagation (how many steps and which weights, which random projection):
    ``LogisticRegression(C=0.1, liblinear)`` predicting each node's top-k labels (k = its true count;
    k = 1, i.e. argmax, for single-label ``y``), or a callable ``(embedding, y, train_idx, val_idx) ->
    float`` (higher is better). The older ``scorer=`` argument, when given, takes precedence.
+   A candidate that only adds propagation steps to the previous one (the depth step after the
+   defaults: the same parameters, 64 steps instead of 32) resumes that candidate's propagation from
+   its last state and accumulator instead of starting again: the same embedding, bit for bit, for the
+   added steps only.
 4. Budget: at most ``n_trials`` candidates; no new candidate starts once ``time_budget_s`` has elapsed
    (at least one always runs). With ``final_n_components`` as well, the final check (item 5) fits and
    scores the first candidate at the final dimension anyway, so a search that cannot even finish its
    first candidate within the budget is skipped: that candidate's propagation is stopped as soon as
-   its projected end (the steps left at the mean step time so far) passes the budget, it becomes the
-   choice (``search_skipped_ = True``, ``trials_`` empty) and goes straight to the final check. A
-   search is a comparison, and this is the regime where none could happen; it saves the tuning-size
-   fit (on 8 of the 9 graphs of ``benchmarks/fastrp_vs_prone.py`` at 0.05 x ProNE's time, where one
-   candidate was all the budget allowed, with the same choice).
+   its projected end (the steps left at the fastest step time seen after the first step) passes the
+   budget, it becomes the choice (``search_skipped_ = True``, ``trials_`` empty) and goes straight
+   to the final check. A search is a comparison, and this is the regime where none could happen; it
+   saves the tuning-size fit (on 8 of the 9 graphs of ``benchmarks/fastrp_vs_prone.py`` at 0.05 x
+   ProNE's time, where one candidate was all the budget allowed, with the same choice).
 5. Final-dimension check (``final_n_components``): the search runs at a small dimension, where the
    spectral step's benefit is not the one it has at the final dimension (on the shared graphs the
    validation objective at d = 32 prefers it on Cora, where it hurts at d = 128, and at d = 128 it
@@ -476,6 +480,7 @@ class FastRPTuner(BaseEstimator):
         deadline = start + self.time_budget_s if self.time_budget_s is not None and final_d is not None else None
         trials = []
         skipped = None
+        previous = None  # (FastRP parameters, raw accumulator and last state) of the last candidate
         iterator = candidates
         if self.verbose:
             from tqdm.auto import tqdm
@@ -490,15 +495,20 @@ class FastRPTuner(BaseEstimator):
                 params = dict(normalization_strength=beta, projection=projection, spectral_propagation=option,
                               **self._scheme_params(scheme, base, base_weights, weight))
             t0 = time.perf_counter()
-            model = FastRP(n_components=self.n_components, random_state=seed, **{**fixed, **params})
+            kwargs = {**fixed, **params}
+            model = FastRP(n_components=self.n_components, random_state=seed, **kwargs)
             if not trials and deadline is not None:
                 model._deadline = deadline
+            model._keep_tail = True
+            if previous is not None and _continues(previous[0], kwargs):
+                model._resume = previous[1]  # e.g. the depth step: the defaults' 34 steps are not run again
             try:
                 embedding = model.fit_transform(graph, features=features)
             except _OverBudget:
                 skipped = dict(params, scheme=_scheme_label(scheme),
                                last_weight=float(params["iteration_weights"][-1]))
                 break
+            previous = (kwargs, model._tail) if hasattr(model, "_tail") else None
             split_scores = [float(scorer(embedding, y if custom else labels, tr, va)) for tr, va in splits]
             trials.append(dict(params, scheme=_scheme_label(scheme), last_weight=float(params["iteration_weights"][-1]),
                                score=float(np.mean(split_scores)), split_scores=split_scores,
@@ -568,6 +578,19 @@ class FastRPTuner(BaseEstimator):
         params["n_components"] = self.n_components if n_components is None else n_components
         params.setdefault("random_state", self.random_state)
         return FastRP(**params)
+
+
+def _continues(before: dict, after: dict) -> bool:
+    """Whether candidate ``after`` is candidate ``before`` run for more steps: the same FastRP parameters
+    except ``iteration_weights``, which extend ``before``'s (the spectral step, applied after the
+    propagation, may differ). Its propagation then resumes where ``before``'s stopped (module doc, 3)."""
+    if set(before) != set(after):
+        return False
+    if any(not _same(before[key], after[key]) for key in before
+           if key not in ("iteration_weights", "spectral_propagation")):
+        return False
+    old, new = tuple(float(w) for w in before["iteration_weights"]), tuple(float(w) for w in after["iteration_weights"])
+    return len(new) > len(old) and new[:len(old)] == old
 
 
 def _same(a, b) -> bool:

@@ -170,3 +170,22 @@ def test_filter_edges_validation():
 def test_mismatched_num_nodes():
     with pytest.raises(ValueError, match="num_nodes"):
         as_graph(sp.csr_matrix(np.eye(3)), num_nodes=4)
+
+
+def test_is_symmetric_equals_the_per_edge_reverse_lookup():
+    """is_symmetric (degree check + one counting-sort transpose) == every edge has its reverse."""
+    from graphsparse import kernels
+    from graphsparse.datasets.generators import rmat
+
+    rng = np.random.default_rng(7)
+    for seed in range(12):
+        g = rmat(40, 120, seed=seed, directed=True)
+        cases = [g, g.symmetrize("max")]
+        s = g.symmetrize("max")
+        keep = np.ones(s.num_edges, bool)
+        keep[rng.integers(0, s.num_edges)] = False  # one edge without its reverse
+        src = s.sources()[keep]
+        cases.append(as_graph((src, s.indices[keep]), num_nodes=40, directed=True))
+        for case in cases:
+            assert case.is_symmetric() == bool(kernels.mutual_mask(case.indptr, case.indices).all())
+        assert cases[1].is_symmetric() and not cases[2].is_symmetric()

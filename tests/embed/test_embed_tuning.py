@@ -347,3 +347,28 @@ def test_direction_both_conversion_is_cached_and_exact():
     np.testing.assert_array_equal(first, second)
     copy = Graph(graph.indptr.copy(), graph.indices.copy(), None, num_nodes=80, directed=True)  # cold cache
     np.testing.assert_array_equal(first, FastRP(n_components=16, direction="both", random_state=0).fit_transform(copy))
+
+
+def test_depth_step_resumes_the_defaults_propagation_bit_for_bit(monkeypatch):
+    """The depth step (the defaults with 64 steps) continues the defaults' propagation; what it scores
+    is exactly the embedding of a from-scratch FastRP fit of its parameters."""
+    from graphsparse.datasets import sbm
+    from graphsparse.embed import fastrp as fastrp_module
+
+    graph, y = sbm([60, 60, 60], np.full((3, 3), 0.01) + np.eye(3) * 0.12, seed=2, return_labels=True)
+    seen, steps = [], []
+    step = fastrp_module._kernels.propagate_rows
+    monkeypatch.setattr(fastrp_module._kernels, "propagate_rows", lambda *a: steps.append(1) or step(*a))
+
+    def recording_scorer(embedding, labels, train_idx, val_idx):
+        seen.append(np.array(embedding))
+        return float(embedding[val_idx, 0].mean())
+
+    tuner = FastRPTuner(n_components=8, n_trials=2, random_state=5, scorer=recording_scorer).fit(graph, y)
+    assert [t["scheme"] for t in tuner.trials_] == ["default", "flat64+2z"]
+    assert len(steps) == 66  # 34 steps, then 32 more: not 34 + 66
+    for trial, embedding in zip(tuner.trials_, seen):
+        params = {k: trial[k] for k in ("normalization_strength", "iteration_weights", "projection",
+                                        "propagate_normalized", "spectral_propagation")}
+        fresh = FastRP(n_components=8, random_state=5, **{**tuner.base_params_, **params}).fit_transform(graph)
+        np.testing.assert_array_equal(embedding, fresh)
