@@ -12,6 +12,7 @@ Writes ``benchmarks/results/decoupled_depth.json`` and ``docs/img/decoupled_dept
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -26,10 +27,10 @@ PLOT = os.path.join(os.path.dirname(HERE), "docs", "img", "decoupled_depth.png")
 LABELS = {"sgc": "SGC", "sgc_air": "SGC+AIR", "appnp_air": "APPNP+AIR"}
 
 
-def labelled_stack(data, depth: int, full=(False, True), depths=DEPTHS):
-    """Hops 0..depth of the raw (``False``) and row-normalised (``True``) features, restricted to the
-    labelled rows: every hop for the normalisations in ``full`` (SGC+AIR reads hops 0..Dp), only the
-    swept ``depths`` for the others (SGC reads X_Dp)."""
+def labelled_stack(data, depth: int, full=(False, True), depths=DEPTHS, kinds=(False, True)):
+    """Hops 0..depth of the features under each row normalisation of ``kinds`` (``False``: raw, ``True``:
+    L1, ``"l2"``: unit L2 rows), restricted to the labelled rows: every hop for the normalisations in
+    ``full`` (SGC+AIR reads hops 0..Dp), only the swept ``depths`` for the others (SGC reads X_Dp)."""
     import numpy as np
 
     from graphsparse.decoupled import propagation_operator
@@ -38,9 +39,9 @@ def labelled_stack(data, depth: int, full=(False, True), depths=DEPTHS):
     rows = np.flatnonzero((data.train_mask | data.val_mask | data.test_mask).numpy())
     op = propagation_operator(data)
     stacks = {}
-    for normalize in (False, True):
+    for normalize in kinds:
         keep = range(depth + 1) if normalize in full else sorted(set(depths) | {0})
-        x = row_normalize(data.x.numpy()) if normalize else data.x.numpy().astype(np.float32)
+        x = row_normalize(data.x.numpy(), normalize)
         out = np.empty((depth + 1, rows.size, x.shape[1]), np.float32) if normalize in full else {}
         cur, nxt = np.ascontiguousarray(x), np.empty_like(x)
         out[0] = cur[rows]
@@ -92,13 +93,23 @@ def main(argv=None) -> dict:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--name", default="decoupled_depth")
     parser.add_argument("--plot", default=PLOT)
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="SGC+AIR hyper-parameter overrides (a candidate default, e.g. "
+                             "--set normalize_features=l2); recorded in the JSON")
     parser.add_argument("--summarize-only", action="store_true",
                         help="recompute the summary and the plot from the existing result file (e.g. of an "
                              "interrupted run) without training")
     args = parser.parse_args(argv)
+    air_overrides = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            parser.error(f"--set expects KEY=VALUE, got {item!r}")
+        try:
+            air_overrides[key] = json.loads(value)
+        except ValueError:
+            air_overrides[key] = value
     if args.summarize_only:
-        import json
-
         with open(os.path.join(HERE, "results", f"{args.name}.json")) as f:
             payload = json.load(f)
         payload.pop("machine", None)
@@ -108,16 +119,19 @@ def main(argv=None) -> dict:
     torch.set_num_threads(1)
     data = load_dataset("cora")
     started = time.perf_counter()
-    air_norm = bool(DEFAULTS["sgc_air"]["normalize_features"])
-    rows_idx, stacks = labelled_stack(data, max(args.depths), (air_norm,), args.depths)
+    air_norm = air_overrides.get("normalize_features", DEFAULTS["sgc_air"]["normalize_features"])
+    sgc_norm = DEFAULTS["sgc"]["normalize_features"]
+    rows_idx, stacks = labelled_stack(data, max(args.depths), (air_norm,), args.depths,
+                                      kinds=tuple(dict.fromkeys((sgc_norm, air_norm))))
     precompute_s = time.perf_counter() - started
     # masks re-expressed on the labelled rows
     y = data.y.numpy()[rows_idx]
     masks = [m.numpy()[rows_idx] for m in (data.train_mask, data.val_mask, data.test_mask)]
     op = propagation_operator(data)
-    x_norm = row_normalize(data.x.numpy())
+    x_norm = row_normalize(data.x.numpy(), DEFAULTS["appnp_air"]["normalize_features"])
     results = []
-    payload = {"dataset": "cora", "seeds": args.seeds, "precompute_seconds": precompute_s, "results": results}
+    payload = {"dataset": "cora", "seeds": args.seeds, "precompute_seconds": precompute_s, "results": results,
+               "sgc_air_overrides": air_overrides}
     for model in args.models:
         for depth in args.depths:
             tests, epochs = [], []
@@ -127,10 +141,12 @@ def main(argv=None) -> dict:
                                   seed=seed, hops=depth)
                 else:
                     if model == "sgc":  # SGC reads X_Dp (of its row-normalised features) only
-                        inputs = stacks[bool(DEFAULTS[model]["normalize_features"])][depth][None]
-                    else:  # SGC+AIR: every hop 0..Dp of its features (row-normalised or raw, its defaults)
+                        inputs = stacks[sgc_norm][depth][None]
+                    else:  # SGC+AIR: every hop 0..Dp of its features (normalised as its defaults say)
                         inputs = stacks[air_norm][:depth + 1]
-                    r = run_model(model, None, None, y, *masks, seed=seed, prepared=(inputs, op), hops=depth)
+                    extra = {k: v for k, v in air_overrides.items() if k != "hops"} if model == "sgc_air" else {}
+                    r = run_model(model, None, None, y, *masks, seed=seed, prepared=(inputs, op), hops=depth,
+                                  **extra)
                 tests.append(100 * r["test_acc"])
                 epochs.append(r["best_epoch"])
             row = {"model": model, "depth": depth, "test_mean": float(np.mean(tests)), "test_std": float(np.std(tests)),

@@ -1,6 +1,6 @@
 """FastRP (new defaults, tuner) vs ProNE (nodevectors) on every labelled shared graph, same run.
 
-Two parts (``--part select`` / ``--part compare``, default both):
+Parts (``--part select`` / ``--part compare``, default both; ``cost`` and ``tune-time`` alone):
 
 1. ``select``: the evidence behind ``FastRP()``'s defaults. Every configuration of ``CONFIGS``
    (the paper's, GDS's, flat multi-step GDS-style schemes, each with and without ProNE's spectral
@@ -24,6 +24,9 @@ Two parts (``--part select`` / ``--part compare``, default both):
 3. ``cost`` (alone): ``spectral_cost`` on Cora, BlogCatalog and an R-MAT graph (100k nodes, 1M edges):
    the spectral step vs ``FastRP()``'s fit (without the step) and vs the paper's 4-step fit, with the
    step's filter / SVD split (``--name fastrp_spectral_cost``).
+4. ``tune-time`` (alone): the run-to-run spread of the tuned column's time ratio -- the same tuner
+   fits, no evaluation, ``--repeats`` interleaved repeats against the stored ProNE times
+   (``results/<name>_tune_time.json``).
 
 Usage: ``flock /tmp/gs-heavy.lock nice -n 5 python benchmarks/fastrp_vs_prone.py [--part select|compare]``.
 """
@@ -398,6 +401,54 @@ def part_cost(args) -> dict:
     return out
 
 
+def part_tune_time(args) -> dict:
+    """The run-to-run spread of the tuned column's time ratio: the tuner of ``run_tuner`` (same budget,
+    splits and seeds, its 10 % training labels per shuffle) timed ``--repeats`` times on every graph,
+    graph after graph inside each repeat (interleaved), against the ProNE times stored in
+    ``results/<name>.json``; no evaluation. Records each repeat's all-graphs ratio and its min / median /
+    max, with the load average."""
+    from benchmarks._common import RESULTS_DIR
+    from graphsparse.embed import FastRPTuner
+
+    with open(os.path.join(RESULTS_DIR, f"{args.name}.json")) as f:
+        stored = json.load(f)["compare"]
+    _warm_up(args.seed)
+    graphs = [g for g in COMPARE_ORDER if g in args.graphs]
+    inputs = {}
+    for graph_name in graphs:
+        data, labels, mask, _ = load(graph_name)
+        idx = np.flatnonzero(mask)
+        shuffles = max(args.shuffles, args.shuffles_10) if graph_name in MAIN_GRAPHS else args.other_shuffles
+        inputs[graph_name] = (data, labels, idx, evaluation_perms(idx.size, shuffles, args.seed))
+    repeats = []
+    for repeat in range(args.repeats):
+        load_start, per_graph = os.getloadavg()[0], {}
+        for graph_name in graphs:
+            data, labels, idx, perms = inputs[graph_name]
+            prone_s = stored[graph_name]["prone"]["embed_s"]
+            seconds = []
+            for index, perm in enumerate(perms):
+                n_tune = int(round(0.1 * idx.size))
+                masked = np.zeros_like(labels)
+                masked[idx[perm[:n_tune]]] = labels[idx[perm[:n_tune]]]
+                tuner = FastRPTuner(n_components=args.tune_dim, time_budget_s=args.tune_share * prone_s,
+                                    random_state=args.seed + 1 + index, base_params=dict(direction="both"),
+                                    scoring=ridge_scorer, train_fraction=0.5, final_n_components=D)
+                t0 = time.perf_counter()
+                tuner.fit(data, masked)
+                seconds.append(time.perf_counter() - t0)
+            per_graph[graph_name] = dict(mean_s=float(np.mean(seconds)), ratio=float(np.mean(seconds)) / prone_s)
+        total = sum(v["mean_s"] for v in per_graph.values()) / sum(stored[g]["prone"]["embed_s"] for g in graphs)
+        repeats.append(dict(all_graphs_ratio=total, per_graph=per_graph, load_avg_1m_start=load_start,
+                            load_avg_1m_end=os.getloadavg()[0]))
+        print(f"repeat {repeat}: all graphs {total:.3f}x ProNE (load {load_start:.2f})", flush=True)
+    ratios = [r["all_graphs_ratio"] for r in repeats]
+    return dict(protocol="tuner fits only (as --part compare's tuned column, no evaluation), interleaved "
+                         "repeats, against the ProNE times stored in the compare section",
+                repeats=repeats, all_graphs_ratio=dict(min=min(ratios), median=float(np.median(ratios)),
+                                                      max=max(ratios)), target_max=1 / 3)
+
+
 def _warm_up(seed):
     """Load the JIT caches (FastRP, spectral step, tuner, ridge scorer) on a 300-node ring before anything is
     timed, as ProNE is timed after a warm-up fit (``_PRONE_SCRIPT``)."""
@@ -448,7 +499,8 @@ def _summary(out) -> dict:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=("select", "compare", "both", "cost"), default="both")
+    parser.add_argument("--part", choices=("select", "compare", "both", "cost", "tune-time"), default="both")
+    parser.add_argument("--repeats", type=int, default=3, help="--part tune-time: interleaved repeats")
     parser.add_argument("--cost-graphs", nargs="*", default=["cora", "blogcatalog", "rmat_100k_1m"])
     parser.add_argument("--graphs", nargs="*", default=GRAPHS)
     parser.add_argument("--configs", nargs="*", default=None)
@@ -486,6 +538,9 @@ def main(argv=None):
         figures["compare"] = part_compare(args)
     if args.part == "cost":
         figures["cost"] = part_cost(args)
+    if args.part == "tune-time":  # its own file: the compare section it reads stays as it is
+        write_result(f"{args.name}_tune_time", dict(tune_time=part_tune_time(args)))
+        return
     if args.update:
         figures = _merged(args.name, figures)
     write_result(args.name, figures)

@@ -60,7 +60,7 @@ def main(argv=None) -> dict:
     started = time.perf_counter()
     op = propagation_operator(as_graph(data.edge_index, num_nodes=data.num_nodes, directed=False))
     x = data.x.numpy().astype(np.float32)
-    x = row_normalize(x) if params["normalize_features"] else x
+    x = row_normalize(x, params["normalize_features"])
     if args.model == "s2gc":
         hops = s2gc_features(op, x, args.hops, params["alpha"], verbose=not args.quiet)[None]
     else:

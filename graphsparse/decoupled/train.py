@@ -28,7 +28,7 @@ __all__ = ["predict_precomputed", "train_precomputed", "train_full_graph", "DEFA
 
 #: One set of hyper-parameters per model (chosen on Cora, public split; see docs/decoupled.md).
 #: ``hops`` is K (propagation depth; GCN+AIR: the number of layers), ``normalize_features`` row-
-#: normalises the raw features first (L1, as the SGC / GCN code does).
+#: normalises the raw features first (``True``: L1, as the SGC / GCN code does; ``"l2"``: unit L2 rows).
 DEFAULTS = {
     "sgc": dict(hops=2, operator="sym", normalize_features=True, lr=0.2, weight_decay=2e-5, dropout=0.0,
                 epochs=100, patience=None, batch_size=None),
@@ -48,10 +48,18 @@ DEFAULTS = {
 MODEL_NAMES = tuple(DEFAULTS)
 
 
-def row_normalize(x: np.ndarray) -> np.ndarray:
-    """Rows scaled to sum to one (L1; all-zero rows stay zero), float32."""
+def row_normalize(x: np.ndarray, norm="l1") -> np.ndarray:
+    """Rows scaled to unit L1 norm (``"l1"``, or ``True``: sum one, as the SGC / GCN code does) or unit
+    L2 norm (``"l2"``); ``False`` / ``None``: unchanged. All-zero rows stay zero; float32."""
     x = np.asarray(x, dtype=np.float32)
-    s = np.abs(x).sum(1, keepdims=True)
+    if norm is False or norm is None:
+        return x
+    if norm is True or norm == "l1":
+        s = np.abs(x).sum(1, keepdims=True)
+    elif norm == "l2":
+        s = np.sqrt(np.square(x, dtype=np.float64).sum(1, keepdims=True)).astype(np.float32)
+    else:
+        raise ValueError(f"normalize_features must be True / 'l1', 'l2' or False, got {norm!r}")
     return np.divide(x, s, out=np.zeros_like(x), where=s > 0)
 
 
@@ -329,7 +337,7 @@ def prepare_inputs(name: str, graph, x, verbose: bool = False, **overrides):
     p = _params(name, overrides)
     op = _operator(graph, p["operator"], True, x)
     x = _check_features(x, op.num_nodes)
-    x = row_normalize(x) if p["normalize_features"] else np.asarray(x, dtype=np.float32)
+    x = row_normalize(x, p["normalize_features"])
     if name == "s2gc":
         return s2gc_features(op, x, p["hops"], p["alpha"], verbose=verbose)[None], op
     if name == "sgc":

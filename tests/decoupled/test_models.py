@@ -167,3 +167,19 @@ def test_bad_arguments(csbm):
     with pytest.raises(ValueError, match="dropout"):
         SGCAIR(4, 2, 3, dropout=1.5)
     assert set(DEFAULTS) == {"sgc", "s2gc", "sign", "sgc_air", "appnp", "appnp_air", "gcn_air"}
+
+
+def test_row_normalize_l1_l2_and_bad_values():
+    x = np.array([[3.0, -4.0, 0.0], [0.0, 0.0, 0.0], [1.0, 1.0, 2.0]], dtype=np.float32)
+    l1 = row_normalize(x)
+    np.testing.assert_allclose(np.abs(l1).sum(1), [1.0, 0.0, 1.0], rtol=1e-6)
+    np.testing.assert_array_equal(row_normalize(x, True), l1)
+    l2 = row_normalize(x, "l2")
+    np.testing.assert_allclose(l2[0], [0.6, -0.8, 0.0], rtol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(l2, axis=1), [1.0, 0.0, 1.0], rtol=1e-6)
+    np.testing.assert_array_equal(row_normalize(x, False), x)
+    with pytest.raises(ValueError, match="normalize_features"):
+        row_normalize(x, "max")
+    with pytest.raises(ValueError, match="normalize_features"):
+        prepare_inputs("sgc_air", contextual_sbm(60, num_classes=2, num_features=4, seed=0),
+                       np.ones((60, 4), np.float32), normalize_features="l3")
