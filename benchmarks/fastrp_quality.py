@@ -49,8 +49,8 @@ def top_k_predictions(scores: np.ndarray, label_counts: np.ndarray) -> np.ndarra
     """Multi-hot prediction: for row i the ``label_counts[i]`` highest-scoring labels."""
     order = np.argsort(-scores, axis=1)
     pred = np.zeros_like(scores, dtype=bool)
-    for i, k in enumerate(label_counts):
-        pred[i, order[i, :k]] = True
+    top = np.arange(scores.shape[1])[None, :] < np.asarray(label_counts)[:, None]  # rank < k
+    np.put_along_axis(pred, order, top, axis=1)
     return pred
 
 
