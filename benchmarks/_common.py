@@ -86,3 +86,18 @@ def write_result(name: str, figures: dict, path: str | None = None) -> str:
         json.dump(payload, f, indent=2, sort_keys=False, default=float)
     print(f"wrote {path}")
     return path
+
+
+def parse_overrides(items, parser) -> dict:
+    """``--set KEY=VALUE ...`` as a dict: each value JSON-decoded when it parses (``0.5``, ``true``),
+    kept as a string otherwise (``l2``); a malformed item is ``parser.error`` (one line, exit code 2)."""
+    overrides = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            parser.error(f"--set expects KEY=VALUE, got {item!r}")
+        try:
+            overrides[key] = json.loads(value)
+        except ValueError:
+            overrides[key] = value
+    return overrides

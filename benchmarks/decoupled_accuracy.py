@@ -21,7 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks._common import write_result  # noqa: E402
+from benchmarks._common import parse_overrides, write_result  # noqa: E402
 
 # The paper's Table (DGMLP, "Model Degradation Hinders Deep Graph Neural Networks", KDD 2022), % accuracy
 PAPER = {
@@ -63,15 +63,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--merge", action="store_true",
                         help="keep the other (dataset, model) rows of an existing result file")
     args = parser.parse_args(argv)
-    overrides = {}
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            parser.error(f"--set expects KEY=VALUE, got {item!r}")
-        try:
-            overrides[key] = json.loads(value)
-        except ValueError:
-            overrides[key] = value
+    overrides = parse_overrides(args.set, parser)
     torch.set_num_threads(1)
     rows = []
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", f"{args.name}.json")

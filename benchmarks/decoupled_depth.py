@@ -20,7 +20,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from benchmarks._common import write_result  # noqa: E402
+from benchmarks._common import parse_overrides, write_result  # noqa: E402
 
 DEPTHS = (1, 2, 4, 8, 16, 32, 64, 128)
 PLOT = os.path.join(os.path.dirname(HERE), "docs", "img", "decoupled_depth.png")
@@ -100,15 +100,7 @@ def main(argv=None) -> dict:
                         help="recompute the summary and the plot from the existing result file (e.g. of an "
                              "interrupted run) without training")
     args = parser.parse_args(argv)
-    air_overrides = {}
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            parser.error(f"--set expects KEY=VALUE, got {item!r}")
-        try:
-            air_overrides[key] = json.loads(value)
-        except ValueError:
-            air_overrides[key] = value
+    air_overrides = parse_overrides(args.set, parser)
     if args.summarize_only:
         with open(os.path.join(HERE, "results", f"{args.name}.json")) as f:
             payload = json.load(f)
