@@ -174,21 +174,20 @@ def _check_int(manifest, key, file, low=0):
     return value
 
 
+def _is_int(value, low=0) -> bool:
+    """A JSON integer (not a bool, not a float) of at least ``low`` that fits int64."""
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value < 2**63
+
+
 def _check_boundaries(bounds, num_rows, num_blocks, file, what="rows"):
     # JSON integers only: a float (1.5 would truncate, Infinity would overflow) or a value beyond int64 is refused
-    if not isinstance(bounds, list) or not all(isinstance(v, int) and not isinstance(v, bool) and
-                                               -2**63 <= v < 2**63 for v in bounds):
+    if not isinstance(bounds, list) or not all(_is_int(v) for v in bounds):
         raise ShardFormatError(f"{file}: boundaries must be a list of integers, got {str(bounds)[:80]}")
     b = np.asarray(bounds, dtype=np.int64)
     if b.ndim != 1 or b.shape[0] != num_blocks + 1 or b[0] != 0 or b[-1] != num_rows or np.any(np.diff(b) < 0):
         raise ShardFormatError(f"{file}: boundaries must rise from 0 to {num_rows} {what} in {num_blocks} blocks, "
                                f"got {list(bounds)[:8]}{'...' if len(bounds) > 8 else ''}")
     return b
-
-
-def _is_int(value, low=0) -> bool:
-    """A JSON integer (not a bool, not a float) of at least ``low`` that fits int64."""
-    return isinstance(value, int) and not isinstance(value, bool) and low <= value < 2**63
 
 
 def _check_file_entry(entry, file: str, what: str) -> dict:
