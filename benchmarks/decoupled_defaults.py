@@ -24,9 +24,6 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks._common import RESULTS_DIR, write_result  # noqa: E402
 
-PREPARE_KEYS = ("hops", "alpha", "operator", "normalize_features")
-
-
 def score_candidate(model: str, overrides: dict, datasets: dict, seeds) -> dict:
     """Mean validation / test accuracy (%) per graph, and the validation mean over the graphs."""
     import numpy as np
@@ -36,7 +33,7 @@ def score_candidate(model: str, overrides: dict, datasets: dict, seeds) -> dict:
     row = {"overrides": overrides}
     started = time.perf_counter()
     for name, data in datasets.items():
-        prepared = prepare_inputs(model, data, data.x, **{k: v for k, v in overrides.items() if k in PREPARE_KEYS})
+        prepared = prepare_inputs(model, data, data.x, **overrides)
         vals, tests = [], []
         for seed in seeds:
             r = run_model(model, data, data.x, data.y, data.train_mask, data.val_mask, data.test_mask, seed=seed,
@@ -71,19 +68,20 @@ def main(argv=None) -> dict:
     torch.set_num_threads(1)
     name = f"decoupled_defaults_{args.model}"
     path = os.path.join(RESULTS_DIR, f"{name}.json")
-    rows = []
-    if os.path.exists(path):
+    record = {}
+    if os.path.exists(path):  # rows are appended; the file's other records (checks, decision) are kept
         with open(path) as f:
-            rows = json.load(f).get("rows", [])
+            record = {k: v for k, v in json.load(f).items() if k not in ("benchmark", "machine")}
+    rows = record.setdefault("rows", [])
     datasets = {d: load_dataset(d) for d in args.datasets}
     for overrides in candidates:
         row = score_candidate(args.model, overrides, datasets, args.seeds)
         row.update(seeds=args.seeds, load_avg=os.getloadavg())
         rows.append(row)
         print(json.dumps(row), flush=True)
-        write_result(name, {"model": args.model, "defaults_now": DEFAULTS[args.model],
-                            "rule": "best val_avg (validation accuracy averaged over the graphs); test recorded only",
-                            "rows": rows})
+        record.update(model=args.model, defaults_now=DEFAULTS[args.model],
+                      rule="best val_avg (validation accuracy averaged over the graphs); test recorded only")
+        write_result(name, record)
     return {"rows": rows}
 
 

@@ -178,8 +178,8 @@ def ridge_scorer(embedding, y, train_idx, val_idx, alpha=1.0):
     standardised embedding plus a bias), each node's top-k labels (k = its true count). A liblinear
     fit per label (39 on BlogCatalog, 60 on DBLP) would cost more than ProNE's whole run. Micro-F1 is
     counted directly, ``2 TP / (2 TP + FP + FN)`` (0 when nothing is predicted or true), as sklearn's
-    ``f1_score(average="micro", zero_division=0)`` gives, without its input checks (a third of a
-    small graph's tuner time)."""
+    ``f1_score(average="micro", zero_division=0)`` gives (tested), without its input checks, which an
+    ad-hoc cProfile of Cora's tuner fit showed as a large share of a small graph's tuner time."""
     from benchmarks.fastrp_quality import top_k_predictions
 
     labels = np.asarray(y)
@@ -415,8 +415,14 @@ def part_tune_time(args) -> dict:
     from benchmarks._common import RESULTS_DIR
     from graphsparse.embed import FastRPTuner
 
+    if args.repeats < 1:
+        raise SystemExit("--repeats must be >= 1")
     with open(os.path.join(RESULTS_DIR, f"{args.name}.json")) as f:
-        stored = json.load(f)["compare"]
+        stored = json.load(f).get("compare")
+    missing = [g for g in args.graphs if g not in (stored or {}) or "embed_s" not in stored[g].get("prone", {})]
+    if missing:
+        raise SystemExit(f"--part tune-time needs the ProNE times of a --part compare run in results/{args.name}.json; "
+                         f"missing for {', '.join(missing)}")
     _warm_up(args.seed)
     graphs = [g for g in COMPARE_ORDER if g in args.graphs]
     inputs = {}
@@ -436,6 +442,9 @@ def part_tune_time(args) -> dict:
             data, labels, idx, perms = inputs[graph_name]
             prone_s = stored[graph_name]["prone"]["embed_s"]  # the budget rule of the compare section
             _, prone_info = run_prone(data, int(data.num_nodes))  # the baseline, timed in this repeat
+            if "embed_s" not in prone_info:
+                raise RuntimeError(f"{graph_name}: ProNE failed, no baseline for this repeat: "
+                                   f"{prone_info.get('stderr_tail', prone_info)}")
             seconds = []
             for index, perm in enumerate(perms):
                 n_tune = int(round(0.1 * idx.size))
@@ -447,7 +456,7 @@ def part_tune_time(args) -> dict:
                 t0 = time.perf_counter()
                 tuner.fit(data, masked)
                 seconds.append(time.perf_counter() - t0)
-            prone_now = prone_info.get("embed_s", np.nan)
+            prone_now = prone_info["embed_s"]
             per_graph[graph_name] = dict(mean_s=float(np.mean(seconds)), prone_s=prone_now,
                                          ratio=float(np.mean(seconds)) / prone_now)
         total = sum(v["mean_s"] for v in per_graph.values()) / sum(v["prone_s"] for v in per_graph.values())
