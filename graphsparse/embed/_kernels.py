@@ -22,6 +22,9 @@
    + beta1 * x1_i + beta2 * x2_i`` and ``acc_i += gamma * out_i`` in the same pass: the shifted
    Laplacian of ``A~ = I + A`` is folded into the two per-row scales (no ``A~`` is built) and the
    recurrence's axpys and the series' accumulation cost no extra pass over ``n x d`` arrays.
+7. ``column_pivot_signs``: the sign of every column's largest-magnitude entry (its first such row),
+   the deterministic SVD sign rule of ``graphsparse.embed.spectral``, in one row-major pass (NumPy's
+   ``argmax(abs(u), axis=0)`` walks the columns with a stride: half of the orthogonalisation's time).
 """
 from __future__ import annotations
 
@@ -29,7 +32,7 @@ import numpy as np
 from numba import njit, prange
 
 __all__ = ["hash_uniform", "fill_random_projection", "propagate_rows", "accumulate_rows",
-           "row_sqnorms", "column_moments", "standardize_columns", "laplacian_rows", "ROW_CHUNK"]
+           "row_sqnorms", "column_moments", "standardize_columns", "laplacian_rows", "column_pivot_signs", "ROW_CHUNK"]
 
 ROW_CHUNK = 128  # rows per parallel task (amortises the per-task row buffer)
 
@@ -70,11 +73,30 @@ def fill_random_projection(keys, seed, stream, col_start, density, value, gaussi
 
 @njit(cache=True, nogil=True, fastmath=True, inline="always")
 def _gather_row(indptr, indices, weights, has_weights, src, i, buf):
-    """``buf = sum_{e in row i} w_e * src[indices_e]`` (``w_e = 1`` when ``has_weights`` is False)."""
+    """``buf = sum_{e in row i} w_e * src[indices_e]`` (``w_e = 1`` when ``has_weights`` is False).
+
+    Four edges per pass over ``buf``: ``buf += (w_a s_a + w_b s_b) + (w_c s_c + w_d s_d)``, then the
+    row's remaining 0-3 edges one at a time. One load and store of ``buf`` per four source rows
+    instead of per row (1.1-1.4x on the shared graphs' FastRP step at d = 128, where the rows are
+    cache-resident); the summation order is a fixed function of the row, so results do not depend on
+    the number of threads.
+    """
     width = src.shape[1]
     for c in range(width):
         buf[c] = 0.0
-    for e in range(indptr[i], indptr[i + 1]):
+    e = indptr[i]
+    stop = indptr[i + 1]
+    while e + 4 <= stop:
+        j0, j1, j2, j3 = indices[e], indices[e + 1], indices[e + 2], indices[e + 3]
+        if has_weights:
+            w0, w1, w2, w3 = weights[e], weights[e + 1], weights[e + 2], weights[e + 3]
+            for c in range(width):
+                buf[c] += (w0 * src[j0, c] + w1 * src[j1, c]) + (w2 * src[j2, c] + w3 * src[j3, c])
+        else:
+            for c in range(width):
+                buf[c] += (src[j0, c] + src[j1, c]) + (src[j2, c] + src[j3, c])
+        e += 4
+    while e < stop:
         j = indices[e]
         if has_weights:
             w = weights[e]
@@ -83,6 +105,7 @@ def _gather_row(indptr, indices, weights, has_weights, src, i, buf):
         else:
             for c in range(width):
                 buf[c] += src[j, c]
+        e += 1
 
 
 @njit(parallel=True, cache=True, nogil=True, fastmath=True)
@@ -214,3 +237,19 @@ def laplacian_rows(indptr, indices, weights, self_scale, neigh_scale, src, out, 
                 for c in range(width):
                     acc[i, c] += gamma * buf[c]
     return out
+
+
+@njit(cache=True, nogil=True)
+def column_pivot_signs(values):
+    """``signs[c] = sign(values[p_c, c])`` with ``p_c`` the first row of largest ``|values[:, c]|``
+    (``p = np.argmax(np.abs(values), axis=0)``); ``1`` where that entry is 0."""
+    n_rows, width = values.shape
+    largest = np.full(width, -1.0)
+    signs = np.ones(width, dtype=values.dtype)
+    for i in range(n_rows):
+        for c in range(width):
+            magnitude = abs(np.float64(values[i, c]))
+            if magnitude > largest[c]:
+                largest[c] = magnitude
+                signs[c] = -1.0 if values[i, c] < 0 else 1.0
+    return signs

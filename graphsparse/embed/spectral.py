@@ -305,9 +305,7 @@ def _orthogonalize_blas(matrix: np.ndarray) -> np.ndarray:
     scale = np.zeros_like(s)
     scale[keep] = s[keep] ** -0.5
     u = matrix @ (vectors * scale).astype(np.float32)  # U sqrt(S) = F V S^-1/2
-    pivot = np.argmax(np.abs(u), axis=0)
-    signs = np.sign(u[pivot, np.arange(u.shape[1])])
-    u *= np.where(signs == 0, 1.0, signs).astype(u.dtype)
+    u *= _raw_kernels.column_pivot_signs(u)  # largest-magnitude entry of every column made positive
     norms = np.linalg.norm(u, axis=1, keepdims=True)
     np.divide(u, norms, out=u, where=norms > 0)
     return np.ascontiguousarray(u, dtype=np.float32)

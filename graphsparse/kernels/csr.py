@@ -264,6 +264,16 @@ def sort_and_coalesce_rows(indptr, indices, weights, reduce_max):
         start, stop = indptr[i], indptr[i + 1]
         if stop - start == 0:
             continue
+        increasing = True  # already sorted and duplicate-free (a coalesced PyG edge_index): no sort
+        for k in range(start + 1, stop):
+            if indices[k] <= indices[k - 1]:
+                increasing = False
+                break
+        if increasing:
+            for k in range(start, stop):
+                order[k] = k
+            counts[i + 1] = stop - start
+            continue
         local = np.argsort(indices[start:stop], kind="mergesort")
         unique = 0
         prev = -1

@@ -547,3 +547,39 @@ def test_defaults_and_presets():
     from graphsparse.embed.tuning import _STRUCTURAL
 
     assert {k for k in DEFAULTS if DEFAULTS[k] != paper[k]} <= set(_STRUCTURAL)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_propagate_kernel_every_row_length(rng, weighted):
+    """The fused step's four-edges-at-a-time gather (and its 0-3 edge remainder) equals a SciPy product
+    on rows of every length 0..11."""
+    n, width = 40, 19
+    rows = np.repeat(np.arange(12), np.arange(12))  # row r holds r edges
+    cols = rng.integers(0, n, size=rows.size)
+    weights = rng.uniform(-2.0, 2.0, size=rows.size).astype(np.float32) if weighted else np.ones(rows.size, np.float32)
+    adj = sp.csr_matrix((weights, (rows, cols)), shape=(n, n))
+    adj.sum_duplicates()
+    adj.sort_indices()
+    src = rng.standard_normal((n, width)).astype(np.float32)
+    dst, acc = np.empty_like(src), np.zeros_like(src)
+    empty32, empty64 = np.empty(0, np.float32), np.empty(0, np.float64)
+    kernel_weights = adj.data.astype(np.float32) if weighted else empty32
+    if not weighted:
+        adj.data[:] = 1.0
+    _kernels.propagate_rows(adj.indptr.astype(np.int64), adj.indices.astype(np.int32), kernel_weights, empty32,
+                            src, dst, acc, 2.0, empty64, empty64, False, False)
+    expected = adj.astype(np.float64) @ src.astype(np.float64)
+    np.testing.assert_allclose(dst, expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(acc, 2.0 * expected, rtol=1e-5, atol=1e-5)
+
+
+def test_column_pivot_signs_equal_numpy_argmax_rule(rng):
+    """First row of largest |entry| per column (ties and zero columns included), as ``argmax(abs, axis=0)``."""
+    for _ in range(100):
+        n, d = int(rng.integers(1, 30)), int(rng.integers(1, 7))
+        values = rng.integers(-2, 3, size=(n, d)).astype(np.float32)
+        values[:, 0] = 0.0
+        pivot = np.argmax(np.abs(values), axis=0)
+        expected = np.sign(values[pivot, np.arange(d)])
+        expected[expected == 0] = 1.0
+        np.testing.assert_array_equal(_kernels.column_pivot_signs(values), expected)
