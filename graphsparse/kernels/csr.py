@@ -41,34 +41,64 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 # 1. Sparse x dense products.  out[i, :] = sum_{e in row i} w_e * dense[indices[e], :]
 # --------------------------------------------------------------------------------------------
-@njit(parallel=True, cache=True, fastmath=False, nogil=True)
-def spmm_weighted(indptr, indices, weights, dense, out):
-    """``out = A @ dense`` for a weighted CSR ``A``; ``out`` is overwritten (float32 accumulation)."""
-    n_rows = indptr.shape[0] - 1
+@njit(cache=True, nogil=True, inline="always")
+def _row_product(indptr, indices, weights, has_w, col_scale, has_c, dense, i, out):
+    """``out[i] = sum_{e in row i} w_e c_j dense[j]`` (``w_e = 1`` / ``c_j = 1`` when absent).
+
+    Four edges per pass over ``out[i]``: ``out[i] += (w_a x_a + w_b x_b) + (w_c x_c + w_d x_d)``, then
+    the row's last 0-3 edges one at a time: four independent source rows in flight and one load and
+    store of ``out[i]`` per four (``benchmarks/backend.py``). The summation order is a fixed function
+    of the row, so results do not depend on the number of threads or on a row-block split.
+    """
     n_cols = dense.shape[1]
-    for i in prange(n_rows):
-        for c in range(n_cols):
-            out[i, c] = 0.0
-        for e in range(indptr[i], indptr[i + 1]):
-            j = indices[e]
-            w = weights[e]
+    for c in range(n_cols):
+        out[i, c] = 0.0
+    e = indptr[i]
+    stop = indptr[i + 1]
+    while e + 4 <= stop:
+        j0, j1, j2, j3 = indices[e], indices[e + 1], indices[e + 2], indices[e + 3]
+        if has_w or has_c:
+            w0 = w1 = w2 = w3 = np.float32(1.0)
+            if has_w:
+                w0, w1, w2, w3 = weights[e], weights[e + 1], weights[e + 2], weights[e + 3]
+            if has_c:
+                w0, w1, w2, w3 = w0 * col_scale[j0], w1 * col_scale[j1], w2 * col_scale[j2], w3 * col_scale[j3]
+            for c in range(n_cols):
+                out[i, c] += (w0 * dense[j0, c] + w1 * dense[j1, c]) + (w2 * dense[j2, c] + w3 * dense[j3, c])
+        else:
+            for c in range(n_cols):
+                out[i, c] += (dense[j0, c] + dense[j1, c]) + (dense[j2, c] + dense[j3, c])
+        e += 4
+    while e < stop:
+        j = indices[e]
+        if has_w or has_c:
+            w = np.float32(1.0)
+            if has_w:
+                w = weights[e]
+            if has_c:
+                w = w * col_scale[j]
             for c in range(n_cols):
                 out[i, c] += w * dense[j, c]
+        else:
+            for c in range(n_cols):
+                out[i, c] += dense[j, c]
+        e += 1
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def spmm_weighted(indptr, indices, weights, dense, out):
+    """``out = A @ dense`` for a weighted CSR ``A``; ``out`` is overwritten (float32 accumulation)."""
+    for i in prange(indptr.shape[0] - 1):
+        _row_product(indptr, indices, weights, True, weights, False, dense, i, out)
     return out
 
 
 @njit(parallel=True, cache=True, nogil=True)
 def spmm_unweighted(indptr, indices, dense, out):
     """``out = A @ dense`` for a 0/1 CSR pattern ``A`` (no weight array is read)."""
-    n_rows = indptr.shape[0] - 1
-    n_cols = dense.shape[1]
-    for i in prange(n_rows):
-        for c in range(n_cols):
-            out[i, c] = 0.0
-        for e in range(indptr[i], indptr[i + 1]):
-            j = indices[e]
-            for c in range(n_cols):
-                out[i, c] += dense[j, c]
+    absent = np.empty(0, dtype=dense.dtype)
+    for i in prange(indptr.shape[0] - 1):
+        _row_product(indptr, indices, absent, False, absent, False, dense, i, out)
     return out
 
 
@@ -79,23 +109,12 @@ def spmm_scaled(indptr, indices, weights, dense, row_scale, col_scale, out):
     ``weights`` may be an empty array (pattern only); ``row_scale``/``col_scale`` may be empty
     (no scaling). Saves the passes that building the scaled matrix would cost.
     """
-    n_rows = indptr.shape[0] - 1
     n_cols = dense.shape[1]
     has_w = weights.shape[0] > 0
     has_r = row_scale.shape[0] > 0
     has_c = col_scale.shape[0] > 0
-    for i in prange(n_rows):
-        for c in range(n_cols):
-            out[i, c] = 0.0
-        for e in range(indptr[i], indptr[i + 1]):
-            j = indices[e]
-            w = np.float32(1.0)
-            if has_w:
-                w = weights[e]
-            if has_c:
-                w = w * col_scale[j]
-            for c in range(n_cols):
-                out[i, c] += w * dense[j, c]
+    for i in prange(indptr.shape[0] - 1):
+        _row_product(indptr, indices, weights, has_w, col_scale, has_c, dense, i, out)
         if has_r:
             r = row_scale[i]
             for c in range(n_cols):
