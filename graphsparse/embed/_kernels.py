@@ -38,6 +38,8 @@ ROW_CHUNK = 128  # rows per parallel task (amortises the per-task row buffer)
 
 # the counter-based draw lives in the shared random module (one scheme for every kernel)
 from graphsparse.kernels.random import uniform_from_key as hash_uniform  # noqa: E402
+# the gather of a row (four source rows per pass over the buffer) is the shared backend's SpMM row
+from graphsparse.kernels.csr import row_product  # noqa: E402
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -71,43 +73,6 @@ def fill_random_projection(keys, seed, stream, col_start, density, value, gaussi
     return out
 
 
-@njit(cache=True, nogil=True, fastmath=True, inline="always")
-def _gather_row(indptr, indices, weights, has_weights, src, i, buf):
-    """``buf = sum_{e in row i} w_e * src[indices_e]`` (``w_e = 1`` when ``has_weights`` is False).
-
-    Four edges per pass over ``buf``: ``buf += (w_a s_a + w_b s_b) + (w_c s_c + w_d s_d)``, then the
-    row's remaining 0-3 edges one at a time. One load and store of ``buf`` per four source rows
-    instead of per row (1.1-1.4x on the shared graphs' FastRP step at d = 128, where the rows are
-    cache-resident); the summation order is a fixed function of the row, so results do not depend on
-    the number of threads.
-    """
-    width = src.shape[1]
-    for c in range(width):
-        buf[c] = 0.0
-    e = indptr[i]
-    stop = indptr[i + 1]
-    while e + 4 <= stop:
-        j0, j1, j2, j3 = indices[e], indices[e + 1], indices[e + 2], indices[e + 3]
-        if has_weights:
-            w0, w1, w2, w3 = weights[e], weights[e + 1], weights[e + 2], weights[e + 3]
-            for c in range(width):
-                buf[c] += (w0 * src[j0, c] + w1 * src[j1, c]) + (w2 * src[j2, c] + w3 * src[j3, c])
-        else:
-            for c in range(width):
-                buf[c] += (src[j0, c] + src[j1, c]) + (src[j2, c] + src[j3, c])
-        e += 4
-    while e < stop:
-        j = indices[e]
-        if has_weights:
-            w = weights[e]
-            for c in range(width):
-                buf[c] += w * src[j, c]
-        else:
-            for c in range(width):
-                buf[c] += src[j, c]
-        e += 1
-
-
 @njit(parallel=True, cache=True, nogil=True, fastmath=True)
 def propagate_rows(indptr, indices, weights, row_scale, src, dst, acc, alpha, inv_norm_known,
                    sqnorm_out, normalize_acc, store_normalized):
@@ -126,7 +91,7 @@ def propagate_rows(indptr, indices, weights, row_scale, src, dst, acc, alpha, in
         buf = np.empty(width, dtype=src.dtype)
         stop = min(n_rows, (chunk + 1) * ROW_CHUNK)
         for i in range(chunk * ROW_CHUNK, stop):
-            _gather_row(indptr, indices, weights, has_weights, src, i, buf)
+            row_product(indptr, indices, weights, has_weights, weights, False, src, i, buf)
             if has_scale:
                 s = row_scale[i]
                 for c in range(width):
@@ -222,7 +187,7 @@ def laplacian_rows(indptr, indices, weights, self_scale, neigh_scale, src, out, 
     for chunk in prange((n_rows + ROW_CHUNK - 1) // ROW_CHUNK):
         buf = np.empty(width, dtype=src.dtype)
         for i in range(chunk * ROW_CHUNK, min(n_rows, (chunk + 1) * ROW_CHUNK)):
-            _gather_row(indptr, indices, weights, weights.shape[0] > 0, src, i, buf)
+            row_product(indptr, indices, weights, weights.shape[0] > 0, weights, False, src, i, buf)
             for c in range(width):
                 buf[c] = self_scale[i] * src[i, c] + neigh_scale[i] * buf[c]
             if has_x1:
