@@ -42,7 +42,7 @@ DEFAULTS = {
                     epochs=200, patience=None, batch_size=None, skip_last_hop=True),
     "appnp": dict(hops=10, alpha=0.1, operator="sym", normalize_features=True, hidden=64, dropout=0.5, lr=0.01,
                   weight_decay=5e-4, epochs=300, patience=None),
-    "appnp_air": dict(hops=10, alpha=0.05, operator="sym", normalize_features=True, hidden=64, dropout=0.5,
+    "appnp_air": dict(hops=20, alpha=0.05, operator="sym", normalize_features=True, hidden=64, dropout=0.5,
                       lr=0.01, weight_decay=5e-4, epochs=300, patience=None, skip_last_hop=False),
     "gcn_air": dict(hops=2, operator="sym", normalize_features=True, hidden=128, dropout=0.7, lr=0.01,
                     weight_decay=2e-3, epochs=200, patience=None),
