@@ -301,19 +301,26 @@ def part_compare(args) -> dict:
     return out
 
 
-def run_tuner(args, data, labels, idx, perms, prone_s, score_plan) -> dict:
-    """``FastRPTuner`` nested in the evaluation: per shuffle, only the labels of its 10 % training nodes."""
+def _shuffle_tuner(args, budget, labels, idx, perm, index):
+    """The tuner of shuffle ``index`` and the labels it may read (its 10 % training nodes only): one
+    definition for the compare section's tuned column and for ``--part tune-time``."""
     from graphsparse.embed import FastRPTuner
 
+    n_tune = int(round(0.1 * idx.size))
+    masked = np.zeros_like(labels)
+    masked[idx[perm[:n_tune]]] = labels[idx[perm[:n_tune]]]
+    tuner = FastRPTuner(n_components=args.tune_dim, time_budget_s=budget, random_state=args.seed + 1 + index,
+                        base_params=dict(direction="both"), scoring=ridge_scorer, train_fraction=0.5,
+                        final_n_components=D)
+    return tuner, masked
+
+
+def run_tuner(args, data, labels, idx, perms, prone_s, score_plan) -> dict:
+    """``FastRPTuner`` nested in the evaluation: per shuffle, only the labels of its 10 % training nodes."""
     budget = args.tune_share * prone_s if prone_s else 10.0
     per_shuffle, runs = [], []
     for index, perm in enumerate(perms):
-        n_tune = int(round(0.1 * idx.size))
-        masked = np.zeros_like(labels)
-        masked[idx[perm[:n_tune]]] = labels[idx[perm[:n_tune]]]
-        tuner = FastRPTuner(n_components=args.tune_dim, time_budget_s=budget, random_state=args.seed + 1 + index,
-                            base_params=dict(direction="both"), scoring=ridge_scorer, train_fraction=0.5,
-                            final_n_components=D)
+        tuner, masked = _shuffle_tuner(args, budget, labels, idx, perm, index)
         t0 = time.perf_counter()
         tuner.fit(data, masked)
         tune_s = time.perf_counter() - t0
@@ -413,7 +420,6 @@ def part_tune_time(args) -> dict:
     per shuffle; mean over the shuffles); no evaluation. Records each repeat's all-graphs ratio (tuner
     over ProNE of the same repeat) and its min / median / max, with the load average."""
     from benchmarks._common import RESULTS_DIR
-    from graphsparse.embed import FastRPTuner
 
     if args.repeats < 1:
         raise SystemExit("--repeats must be >= 1")
@@ -447,12 +453,7 @@ def part_tune_time(args) -> dict:
                                    f"{prone_info.get('stderr_tail', prone_info)}")
             seconds = []
             for index, perm in enumerate(perms):
-                n_tune = int(round(0.1 * idx.size))
-                masked = np.zeros_like(labels)
-                masked[idx[perm[:n_tune]]] = labels[idx[perm[:n_tune]]]
-                tuner = FastRPTuner(n_components=args.tune_dim, time_budget_s=args.tune_share * prone_s,
-                                    random_state=args.seed + 1 + index, base_params=dict(direction="both"),
-                                    scoring=ridge_scorer, train_fraction=0.5, final_n_components=D)
+                tuner, masked = _shuffle_tuner(args, args.tune_share * prone_s, labels, idx, perm, index)
                 t0 = time.perf_counter()
                 tuner.fit(data, masked)
                 seconds.append(time.perf_counter() - t0)
