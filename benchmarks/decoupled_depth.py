@@ -43,7 +43,9 @@ def labelled_stack(data, depth: int, full=(False, True), depths=DEPTHS, kinds=(F
         keep = range(depth + 1) if normalize in full else sorted(set(depths) | {0})
         x = row_normalize(data.x.numpy(), normalize)
         out = np.empty((depth + 1, rows.size, x.shape[1]), np.float32) if normalize in full else {}
-        cur, nxt = np.ascontiguousarray(x), np.empty_like(x)
+        # a copy: the two buffers are swapped and overwritten below, and row_normalize(x, False) returns the
+        # caller's own array (here the features every later model reads)
+        cur, nxt = np.array(x, dtype=np.float32, order="C"), np.empty_like(x)
         out[0] = cur[rows]
         for k in range(1, depth + 1):
             op.matmul(cur, out=nxt)
