@@ -79,8 +79,8 @@ def main(argv=None) -> dict:
         row.update(seeds=args.seeds, load_avg=os.getloadavg())
         rows.append(row)
         print(json.dumps(row), flush=True)
-        record.update(model=args.model, defaults_now=DEFAULTS[args.model],
-                      rule="best val_avg (validation accuracy averaged over the graphs); test recorded only")
+        record.update(model=args.model, defaults_now=DEFAULTS[args.model])
+        record.setdefault("rule", "best val_avg (validation accuracy averaged over the graphs); test recorded only")
         write_result(name, record)
     return {"rows": rows}
 

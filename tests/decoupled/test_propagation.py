@@ -223,3 +223,18 @@ def test_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match="must be finite"):
         s2gc_features(m, bad, 2)
     assert as_graph(m).num_nodes == 40
+
+
+@pytest.mark.parametrize("method", ["hops", "ppr", "s2gc"])
+def test_the_features_are_never_written(tmp_path, method):
+    """Every path (in place, column blocks, memory-mapped, without hop 0) leaves the caller's array alone:
+    the C-contiguous float32 features are passed on without a copy, so a kernel writing into them would
+    show here (the depth benchmark once overwrote its own features this way)."""
+    a, m, x = _random_graph(13)
+    x_before = x.copy()
+    variants = [dict(), dict(block_size=3)]
+    if method != "s2gc":  # S2GC returns one (n, f) matrix: no hop stack to map or trim
+        variants += [dict(path=str(tmp_path / f"{method}.npy"), block_size=2), dict(include_x=False)]
+    for extra in variants:
+        precompute(m, x, 6, method, verbose=False, **extra)
+        np.testing.assert_array_equal(x, x_before)
