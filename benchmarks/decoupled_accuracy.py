@@ -65,16 +65,22 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     overrides = parse_overrides(args.set, parser)
     torch.set_num_threads(1)
-    rows = []
+    rows, kept = [], {}
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", f"{args.name}.json")
     if args.merge and os.path.exists(path):
         with open(path) as f:
             old = json.load(f)
         rows += [r for r in old["results"] if not (r["dataset"] in args.datasets and r["model"] in args.models)]
+        # the kept rows' provenance (merged_from: model -> where its rows came from) stays, except for re-run models
+        provenance = {m: note for m, note in old.get("merged_from", {}).items()
+                      if not (m in args.models and set(args.datasets) >= {r["dataset"] for r in old["results"]
+                                                                           if r["model"] == m})}
+        if provenance:
+            kept["merged_from"] = provenance
     payload = {"protocol": "public Planetoid split; test accuracy at the best validation epoch; mean +- std "
                            "(population) over seeds; one set of defaults per model on every graph",
                "seeds": args.seeds, "defaults": DEFAULTS, "paper": PAPER,
-               "results": rows}
+               "results": rows, **kept}
     for dataset in args.datasets:
         data = load_dataset(dataset)
         for model in args.models:
