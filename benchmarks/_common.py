@@ -77,6 +77,30 @@ def timeit(fn, repeat: int = 3, warmup: int = 1):
     return ordered[0], ordered[len(ordered) // 2], times
 
 
+def time_interleaved(cases: dict, repeat: int = 5, warmup: int = 1) -> dict:
+    """Time several callables in interleaved rounds (each round runs every case once, the order
+    rotated by one per round), so that load drift on a shared machine hits every case alike.
+
+    Returns ``{name: {"min": s, "median": s, "all": [s, ...]}}`` (``all`` in round order).
+    """
+    names = list(cases)
+    for _ in range(warmup):
+        for name in names:
+            cases[name]()
+    times = {name: [] for name in names}
+    for round_index in range(repeat):
+        shift = round_index % len(names)
+        for name in names[shift:] + names[:shift]:
+            t0 = time.perf_counter()
+            cases[name]()
+            times[name].append(time.perf_counter() - t0)
+    result = {}
+    for name, values in times.items():
+        ordered = sorted(values)
+        result[name] = {"min": ordered[0], "median": ordered[len(ordered) // 2], "all": values}
+    return result
+
+
 def write_result(name: str, figures: dict, path: str | None = None) -> str:
     """Write ``figures`` plus machine facts to ``benchmarks/results/<name>.json``; return the path."""
     os.makedirs(RESULTS_DIR, exist_ok=True)
